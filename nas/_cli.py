@@ -1,0 +1,76 @@
+"""What every command does with bad input: one clear line on stderr, exit status 2, no traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from omegaconf import DictConfig
+
+from nas import zoo
+from nas._record import SpecError
+from nas._spec import ArchSpec, load_spec
+
+T = TypeVar("T")
+
+USAGE_ERROR = 2
+
+
+class UsageError(ValueError):
+    """A bad command-line value that is not part of a spec (an unknown name, a missing file)."""
+
+
+def exits_on_usage_error(run: Callable[..., T]) -> Callable[..., T]:
+    """Wrap a command's ``run(cfg)``: turn the errors a user can fix into one line and exit status 2.
+
+    Hydra reports exceptions with a partial traceback; ``SystemExit`` passes through it untouched.
+    """
+
+    @functools.wraps(run)
+    def wrapper(*args: object, **kwargs: object) -> T:
+        try:
+            return run(*args, **kwargs)
+        except (SpecError, UsageError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(USAGE_ERROR) from None
+
+    return wrapper
+
+
+def rewrite_arch_override(args: list[str], names: list[str]) -> list[str]:
+    """Let ``arch=`` take a zoo name or a spec file.
+
+    ``arch`` is a Hydra config group (``conf/arch/NAME.yaml``), so ``arch=NAME`` composes the spec into
+    the config and ``arch.head.dropout=0.3`` edits it. A file path is no group option, so
+    ``arch=PATH`` becomes ``~arch +arch_file=PATH``; an unknown name is a usage error here, before
+    Hydra would answer it with exit status 1.
+    """
+    out = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if key != "arch" or not sep:
+            out.append(arg)
+        elif value.endswith((".yaml", ".yml")) or "/" in value:
+            out += ["~arch", f"+arch_file={value}"]
+        elif value not in names:
+            print(f"error: arch: unknown network {value!r}; the zoo has: {', '.join(names)}", file=sys.stderr)
+            raise SystemExit(USAGE_ERROR)
+        else:
+            out.append(arg)
+    return out
+
+
+def arch_from_config(cfg: DictConfig) -> ArchSpec:
+    """The spec a command was given: ``cfg.arch`` (a zoo entry, possibly edited) or ``cfg.arch_file``."""
+    if cfg.get("arch_file"):
+        return zoo.resolve(str(cfg.arch_file))
+    if cfg.get("arch") is None:
+        raise UsageError("arch: give a zoo name (arch=mobilenet_v2) or a spec file (arch=path/to/spec.yaml)")
+    return load_spec(cfg.arch)
+
+
+def hydra_argv(names: list[str]) -> None:
+    """Apply :func:`rewrite_arch_override` to this process's command line."""
+    sys.argv[1:] = rewrite_arch_override(sys.argv[1:], names)

@@ -1,0 +1,85 @@
+"""``count_cost``: the cost of a spec, computed from the spec alone (no module, no tensor)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from nas import _cost
+from nas._cost import Cost, Shape
+from nas._record import SpecError
+from nas._spec import ArchSpec, Classifier, HeadSpec, Layer
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCost:
+    """One row of a network's cost table: a block (or the head) with its input and output shapes."""
+
+    path: str
+    repeat: int
+    kind: str
+    x: Shape
+    y: Shape
+    cost: Cost
+
+
+def cost_table(spec: ArchSpec, resolution: int | None = None, num_classes: int = 1000) -> list[LayerCost]:
+    """Block-by-block costs, repeats expanded, the head last."""
+    rows = [
+        LayerCost(layer.path, layer.repeat, layer.block.kind, x, y, cost)
+        for layer, x, y, cost in _walk(spec, resolution)
+    ]
+    x = rows[-1].y if rows else Shape(spec.in_channels, spec.resolution, spec.resolution)
+    cost, y = head_cost(spec.head, x, num_classes)
+    return [*rows, LayerCost("head", 0, "head", x, y, cost)]
+
+
+def _walk(spec: ArchSpec, resolution: int | None) -> Iterator[tuple[Layer, Shape, Shape, Cost]]:
+    """Each block with its input and output shapes and cost; raises :class:`SpecError` where a stride
+    shrinks the feature map below 1 pixel."""
+    size = spec.resolution if resolution is None else resolution
+    if size < 1:
+        raise SpecError("resolution", f"expected a value >= 1; got {size}")
+    x = Shape(spec.in_channels, size, size)
+    previous: tuple[object, ...] = ()
+    for layer in spec.layers():
+        # The later repeats of a stage usually cost the same as the one before: compute once.
+        if layer.repeat < 2 or previous != (x, layer.cout):
+            try:
+                cost, y = layer.block.cost(x, layer.cout, layer.stride)
+            except SpecError as err:
+                raise err.within(layer.path) from None
+            previous = (x, layer.cout)
+        if y.h < 1 or y.w < 1:
+            raise SpecError(
+                f"{layer.path}.stride",
+                f"the feature map shrinks from {x.h}x{x.w} to {y.h}x{y.w} pixels at resolution {size}",
+            )
+        yield layer, x, y, cost
+        x = y
+
+
+def head_cost(head: HeadSpec, x: Shape, num_classes: int) -> tuple[Cost, Shape]:
+    total = _cost.ZERO
+    if head.conv is not None:
+        total, x = _cost.conv(x, head.conv.out, 1)
+    if head.classifier is Classifier.CONV:
+        classifier, _ = _cost.conv(x, num_classes, 1, bias=True, norm=False)
+        return total + classifier, Shape(num_classes, 1, 1)
+    features = x.c * head.pool_size * head.pool_size
+    for dense in head.hidden:
+        total += _cost.linear(features, dense.out)
+        features = dense.out
+    return total + _cost.linear(features, num_classes), Shape(num_classes, 1, 1)
+
+
+def count_cost(spec: ArchSpec, resolution: int | None = None, *, num_classes: int = 1000) -> Cost:
+    """MACs, parameters and activation bytes of ``spec`` at ``resolution`` (default: the spec's own).
+
+    Exactly what the built model does (see :mod:`nas._cost` for the conventions), in microseconds.
+    """
+    total = _cost.ZERO
+    last = Shape(spec.in_channels, spec.resolution, spec.resolution)
+    for _, _, last, cost in _walk(spec, resolution):  # noqa: B007 - the last output feeds the head
+        total += cost
+    return total + head_cost(spec.head, last, num_classes)[0]

@@ -1,0 +1,221 @@
+"""Typed, frozen, self-validating records, and their strict conversion to and from plain data.
+
+Every spec in the project (an architecture, a stage, a block's options) is a :class:`Record`: a frozen
+dataclass whose fields are checked against their type hints on construction, whether it was written in
+Python or loaded from YAML. Errors carry the path of the offending field, so that a mistake deep inside a
+spec file reads ``stages[3].kernel: expected one of 3, 5, 7; got 4``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+R = TypeVar("R", bound="Record")
+
+
+class SpecError(ValueError):
+    """An invalid spec. ``path`` names the field (``stages[3].kernel``), ``message`` says what is wrong."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(path, message)
+        self.path = path
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def within(self, prefix: str) -> SpecError:
+        """The same error seen from an enclosing record: ``kernel`` inside ``stages[3]``."""
+        if not prefix:
+            return self
+        if not self.path:
+            return SpecError(prefix, self.message)
+        sep = "" if self.path.startswith("[") else "."
+        return SpecError(f"{prefix}{sep}{self.path}", self.message)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def check_one_of(name: str, value: Any, choices: Iterable[Any]) -> None:
+    choices = tuple(choices)
+    if value not in choices:
+        raise SpecError(name, f"expected one of {', '.join(_show(c) for c in choices)}; got {_show(value)}")
+
+
+def check_range(
+    name: str,
+    value: float,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Raise unless ``low <(=) value <(=) high``; an open bound excludes the bound itself."""
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "" if low is None else f"{'>' if low_open else '>='} {low}"
+        right = "" if high is None else f"{'<' if high_open else '<='} {high}"
+        want = " and ".join(s for s in (left, right) if s)
+        raise SpecError(name, f"expected a value {want}; got {_show(value)}")
+
+
+def check_divisible(name: str, value: int, divisor: int, what: str) -> None:
+    if value % divisor:
+        raise SpecError(name, f"{value} channels are not divisible by {what} ({divisor})")
+
+
+class Record:
+    """Base of every spec record: a frozen dataclass checked against its type hints on construction.
+
+    Subclasses are decorated with ``@dataclass(frozen=True)`` and override :meth:`validate` for the
+    checks that relate fields to each other or to fixed choices.
+    """
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            coerced = _coerce(f.name, value, hints[f.name])
+            if coerced is not value:
+                object.__setattr__(self, f.name, coerced)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`SpecError` naming the field when the record is impossible."""
+
+    @classmethod
+    def from_data(cls: type[R], data: Any, path: str = "") -> R:
+        """Build from plain data (YAML, JSON, OmegaConf containers converted to dicts): strict on keys."""
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, Mapping):
+            raise SpecError(path, f"expected a mapping; got {_type_name(data)}")
+        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            raise SpecError(path, f"unknown key {_show(unknown[0])}; expected one of {', '.join(names)}")
+        missing = [
+            f.name
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.name not in data
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        if missing:
+            raise SpecError(path, f"missing required key {_show(missing[0])}")
+        try:
+            return cls(**data)
+        except SpecError as err:
+            raise err.within(path) from None
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data holding only the fields that differ from their defaults, in declaration order."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if f.default is not dataclasses.MISSING and value == f.default:
+                continue
+            out[f.name] = to_plain(value)
+        return out
+
+    def replace(self: R, **changes: Any) -> R:
+        """A copy with some fields changed, validated like any new record."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def to_plain(value: Any) -> Any:
+    """Records, enums and tuples as YAML-ready dicts, strings and lists."""
+    if isinstance(value, Record):
+        return value.to_data()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    return value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    # Resolved once per class: the annotations are strings under ``from __future__ import annotations``.
+    return typing.get_type_hints(cls)
+
+
+def _coerce(path: str, value: Any, tp: Any) -> Any:
+    """Check ``value`` against type hint ``tp``; convert where the conversion is lossless and unambiguous."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        rest = [t for t in options if t is not type(None)]
+        if len(rest) == 1:
+            return _coerce(path, value, rest[0])
+        for t in rest:  # a union of records: the first whose class the value already is
+            if isinstance(value, t):
+                return value
+        raise SpecError(
+            path, f"expected one of {', '.join(t.__name__ for t in rest)}; got {_type_name(value)}"
+        )
+    if origin is tuple:
+        if not isinstance(value, tuple | list):
+            raise SpecError(path, f"expected a list; got {_type_name(value)}")
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        items = tuple(_coerce(f"{path}[{i}]", v, item_tp) for i, v in enumerate(value))
+        unchanged = isinstance(value, tuple) and all(a is b for a, b in zip(items, value, strict=True))
+        return value if unchanged else items
+    if origin is ClassVar:
+        return value
+    if isinstance(tp, type):
+        return _coerce_plain(path, value, tp)
+    return value
+
+
+def _coerce_plain(path: str, value: Any, tp: type) -> Any:
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise SpecError(path, f"expected true or false; got {_show(value)}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(path, f"expected an integer; got {_show(value)}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(path, f"expected a number; got {_show(value)}")
+        return float(value) if isinstance(value, int) else value
+    if tp is str:
+        if not isinstance(value, str):
+            raise SpecError(path, f"expected a string; got {_show(value)}")
+        return value
+    if issubclass(tp, enum.Enum):
+        if isinstance(value, tp):
+            return value
+        try:
+            return tp(value)
+        except ValueError:
+            check_one_of(path, value, [m.value for m in tp])
+    if issubclass(tp, Record):
+        if isinstance(value, tp):
+            return value
+        return tp.from_data(value, path)
+    if not isinstance(value, tp):
+        raise SpecError(path, f"expected {tp.__name__}; got {_type_name(value)}")
+    return value

@@ -1,0 +1,264 @@
+"""The architecture spec: a network as a few typed records, and its strict YAML form.
+
+A network is a stem, ordered stages and a head::
+
+    name: mobilenet_v2
+    resolution: 224
+    stem:
+      - {block: conv, out: 32, stride: 2, act: relu6}
+    stages:
+      - {block: mbconv, out: 16, expand: 1}
+      - {block: mbconv, out: 24, repeats: 2, stride: 2}
+      ...
+    head: {conv: {out: 1280, act: relu6}, dropout: 0.2}
+
+A stage names its block kind (a key of :data:`nas.blocks.BLOCKS`), the stage keys ``out``, ``repeats``
+and ``stride`` (applied to the first repeat), and that kind's own options, all in one flat mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from nas._record import Record, SpecError, check_one_of, check_range
+from nas.blocks import BLOCKS, Activation, Block, PoolMode
+
+_STAGE_KEYS = ("block", "out", "repeats", "stride")
+
+
+@dataclass(frozen=True)
+class StageSpec(Record):
+    """``repeats`` blocks of one kind; the first has the stage's stride, all output ``out`` channels."""
+
+    block: Block
+    out: int | None = None
+    repeats: int = 1
+    stride: int = 1
+
+    def validate(self) -> None:
+        if not isinstance(self.block, Block):
+            raise SpecError("block", f"expected a block record; got {type(self.block).__name__}")
+        check_range("repeats", self.repeats, 1)
+        check_one_of("stride", self.stride, self.block.strides)
+        if self.block.sets_channels and self.out is None:
+            raise SpecError("out", f"block {self.block.kind!r} needs its output channels")
+        if not self.block.sets_channels and self.out is not None:
+            raise SpecError("out", f"block {self.block.kind!r} derives its output channels; remove out")
+        if self.out is not None:
+            check_range("out", self.out, 1)
+
+    @classmethod
+    def from_data(cls, data: Any, path: str = "") -> StageSpec:
+        if isinstance(data, StageSpec):
+            return data
+        if not isinstance(data, Mapping):
+            raise SpecError(path, f"expected a mapping; got {type(data).__name__}")
+        if "block" not in data:
+            raise SpecError(path, "missing required key 'block'")
+        kind = data["block"]
+        if kind not in BLOCKS:
+            raise SpecError(
+                f"{path}.block", f"unknown block kind {kind!r}; expected one of {', '.join(BLOCKS)}"
+            )
+        options = {k: v for k, v in data.items() if k not in _STAGE_KEYS}
+        stage = {k: v for k, v in data.items() if k in _STAGE_KEYS and k != "block"}
+        block_cls = BLOCKS[kind]
+        known = [f.name for f in dataclasses.fields(block_cls)]
+        unknown = [k for k in options if k not in known]
+        if unknown:
+            expected = ", ".join([*_STAGE_KEYS[1:], *known])
+            raise SpecError(
+                path, f"unknown key {unknown[0]!r} for block {kind!r}; expected one of {expected}"
+            )
+        try:
+            return cls(block=block_cls.from_data(options), **stage)
+        except SpecError as err:
+            raise err.within(path) from None
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"block": self.block.kind}
+        if self.out is not None:
+            data["out"] = self.out
+        if self.repeats != 1:
+            data["repeats"] = self.repeats
+        if self.stride != 1:
+            data["stride"] = self.stride
+        return {**data, **self.block.to_data()}
+
+
+@dataclass(frozen=True)
+class ConvHead(Record):
+    """The 1x1 conv-BN-activation that widens the last feature map before pooling (MobileNets)."""
+
+    out: int
+    act: Activation = Activation.RELU
+
+    def validate(self) -> None:
+        check_range("out", self.out, 1)
+
+
+@dataclass(frozen=True)
+class Dense(Record):
+    """A hidden fully connected layer with bias, after pooling; ``dropout`` is applied before it."""
+
+    out: int
+    act: Activation = Activation.RELU
+    dropout: float = 0.0
+
+    def validate(self) -> None:
+        check_range("out", self.out, 1)
+        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+
+
+class Classifier(enum.Enum):
+    LINEAR = "linear"
+    CONV = "conv"
+
+
+@dataclass(frozen=True)
+class HeadSpec(Record):
+    """Optional 1x1 conv, pooling to ``pool_size`` (1 = global), hidden layers, dropout, classifier.
+
+    ``classifier: conv`` puts a 1x1 conv with bias (and ``classifier_act``) *before* the pooling, as
+    SqueezeNet does; it takes no hidden layers.
+    """
+
+    conv: ConvHead | None = None
+    pool: PoolMode = PoolMode.AVG
+    pool_size: int = 1  # VGG pools to 7x7 and AlexNet to 6x6 before their fully connected layers
+    hidden: tuple[Dense, ...] = ()
+    dropout: float = 0.0
+    classifier: Classifier = Classifier.LINEAR
+    classifier_act: Activation = Activation.NONE
+
+    def validate(self) -> None:
+        check_range("pool_size", self.pool_size, 1)
+        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        if self.classifier is Classifier.CONV and (self.hidden or self.pool_size != 1):
+            raise SpecError("classifier", "a conv classifier takes no hidden layers and pool_size 1")
+        if self.classifier is Classifier.LINEAR and self.classifier_act is not Activation.NONE:
+            raise SpecError("classifier_act", "only a conv classifier (SqueezeNet) has an activation")
+
+
+class Layer(NamedTuple):
+    """One block of the network as built: where it is in the spec, and its channels and stride."""
+
+    group: str  # "stem" or "stages"
+    stage: int
+    repeat: int
+    block: Block
+    cin: int
+    cout: int
+    stride: int
+    drop_path: float
+
+    @property
+    def path(self) -> str:
+        """The spec entry errors are reported against: ``stem[0]``, ``stages[3]``."""
+        return f"{self.group}[{self.stage}]"
+
+
+@dataclass(frozen=True)
+class ArchSpec(Record):
+    """A whole network. Construction validates it, channel flow and feature-map sizes included."""
+
+    stages: tuple[StageSpec, ...]
+    stem: tuple[StageSpec, ...] = ()
+    head: HeadSpec = HeadSpec()
+    name: str = "custom"
+    in_channels: int = 3
+    resolution: int = 224
+    drop_path: float = 0.0  # stochastic depth of the last block; earlier blocks get linearly less
+
+    def validate(self) -> None:
+        check_range("in_channels", self.in_channels, 1)
+        check_range("resolution", self.resolution, 1)
+        check_range("drop_path", self.drop_path, 0.0, 1.0, high_open=True)
+        if not self.stages:
+            raise SpecError("stages", "expected at least one stage")
+        # Derived once, here: the cost model walks these for every candidate of a search.
+        object.__setattr__(self, "_layers", tuple(self._checked_layers()))
+        from nas._count import count_cost  # the walk that checks sizes lives with the cost model
+
+        count_cost(self)
+
+    def layers(self) -> tuple[Layer, ...]:
+        """Every block in order, repeats expanded, with its channels, stride and drop-path rate."""
+        return self._layers  # type: ignore[attr-defined, no-any-return]
+
+    def _checked_layers(self) -> Iterator[Layer]:
+        """The layers, checking how channels flow from block to block."""
+        total = sum(s.repeats for s in self.stages)
+        channels, index = self.in_channels, 0
+        for group, stages in (("stem", self.stem), ("stages", self.stages)):
+            for i, stage in enumerate(stages):
+                path = f"{group}[{i}]"
+                for r in range(stage.repeats):
+                    stride = stage.stride if r == 0 else 1
+                    rate = self.drop_path * index / total if group == "stages" else 0.0
+                    try:
+                        cout = stage.block.out_channels(channels, stage.out)
+                        stage.block.check(channels, cout, stride)
+                    except SpecError as err:
+                        raise err.within(path) from None
+                    yield Layer(group, i, r, stage.block, channels, cout, stride, rate)
+                    channels = cout
+                    index += group == "stages"
+
+    def to_yaml(self) -> str:
+        return dump_spec(self)
+
+
+def load_spec(source: str | Path | Mapping[str, Any]) -> ArchSpec:
+    """An :class:`ArchSpec` from a YAML file, YAML text, or a mapping (OmegaConf configs included)."""
+    if isinstance(source, Mapping):
+        data = _plain(source)
+    else:
+        path = Path(source)
+        if "\n" not in str(source) and path.suffix in (".yaml", ".yml"):
+            if not path.is_file():
+                raise SpecError("", f"no spec file at {path}")
+            text = path.read_text()
+        else:
+            text = str(source)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise SpecError("", f"not valid YAML: {str(err).splitlines()[0]}") from None
+    return ArchSpec.from_data(data)
+
+
+def dump_spec(spec: ArchSpec) -> str:
+    """YAML text that :func:`load_spec` turns back into an equal spec (only non-default fields)."""
+    data = spec.to_data()
+    order = ["name", "in_channels", "resolution", "drop_path", "stem", "stages", "head"]
+    ordered = {k: data[k] for k in order if k in data}
+    return yaml.dump(ordered, Dumper=_FlowStagesDumper, sort_keys=False, width=110)
+
+
+def _plain(data: Mapping[str, Any]) -> Any:
+    try:
+        from omegaconf import DictConfig, OmegaConf
+
+        if isinstance(data, DictConfig):
+            return OmegaConf.to_container(data, resolve=True)
+    except ImportError:  # pragma: no cover - omegaconf is a dependency, but the spec needs none of it
+        pass
+    return dict(data)
+
+
+class _FlowStagesDumper(yaml.SafeDumper):
+    """Writes each stage on one line (``- {block: mbconv, out: 24, ...}``): a spec reads like a table."""
+
+    def represent_mapping(self, tag: str, mapping: Any, flow_style: bool | None = None) -> yaml.MappingNode:
+        node = super().represent_mapping(tag, mapping, flow_style)
+        if isinstance(mapping, dict) and "block" in mapping:
+            node.flow_style = True
+        return node

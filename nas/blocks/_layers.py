@@ -1,0 +1,131 @@
+"""Layers shared by several block families: conv-BN-activation, squeeze-and-excitation, drop-path."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nas._record import Record, SpecError, check_one_of, check_range
+from nas.blocks._base import GATES, Activation, make_divisible
+
+
+class ConvNormAct(nn.Sequential):
+    """Convolution, then batch norm (optional), then activation: the unit of every CNN here."""
+
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        stride: int = 1,
+        groups: int = 1,
+        act: Activation = Activation.RELU,
+        *,
+        padding: int | None = None,
+        norm: bool = True,
+        bias: bool = False,
+        dilation: int = 1,
+    ) -> None:
+        pad = dilation * (kernel - 1) // 2 if padding is None else padding
+        layers: list[nn.Module] = [
+            nn.Conv2d(cin, cout, kernel, stride, pad, dilation=dilation, groups=groups, bias=bias)
+        ]
+        if norm:
+            layers.append(nn.BatchNorm2d(cout))
+        if act is not Activation.NONE:
+            layers.append(act.module())
+        super().__init__(*layers)
+
+
+class SEBase(enum.Enum):
+    """What the squeeze ratio is relative to: the block input (EfficientNet, MnasNet) or the expanded
+    width the SE sits on (MobileNetV3, GhostNet)."""
+
+    INPUT = "input"
+    EXPANDED = "expanded"
+
+
+@dataclass(frozen=True)
+class SqueezeExcite(Record):
+    """Squeeze-and-excitation options (Hu et al., 2018), with each convention of the literature explicit.
+
+    EfficientNet: ratio 0.25 of the block input, swish, sigmoid gate, no rounding.
+    MobileNetV3: ratio 0.25 of the expanded width, relu, hard-sigmoid gate, rounded to multiples of 8.
+    """
+
+    ratio: float = 0.25
+    base: SEBase = SEBase.INPUT
+    act: Activation = Activation.RELU
+    gate: Activation = Activation.SIGMOID
+    divisor: int = 1  # 1: round down, as torchvision's EfficientNet; else make_divisible
+
+    def validate(self) -> None:
+        check_range("ratio", self.ratio, 0.0, 1.0, low_open=True)
+        check_one_of("gate", self.gate, GATES)
+        if self.act in GATES or self.act is Activation.NONE:
+            raise SpecError("act", f"expected a hidden activation, not {self.act.value}")
+        check_range("divisor", self.divisor, 1)
+
+    def squeezed(self, cin: int, expanded: int) -> int:
+        """Channels of the squeezed vector, for a block with input ``cin`` and SE width ``expanded``."""
+        base = cin if self.base is SEBase.INPUT else expanded
+        width = int(base * self.ratio)
+        return max(1, width) if self.divisor == 1 else make_divisible(width, self.divisor)
+
+
+class SqueezeExciteModule(nn.Module):
+    def __init__(self, channels: int, squeezed: int, act: Activation, gate: Activation) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeezed, 1)
+        self.act = act.module()
+        self.fc2 = nn.Conv2d(squeezed, channels, 1)
+        self.gate = gate.module()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(self.fc2(self.act(self.fc1(self.pool(x)))))
+
+
+def se_module(se: SqueezeExcite | None, cin: int, expanded: int) -> nn.Module:
+    if se is None:
+        return nn.Identity()
+    return SqueezeExciteModule(expanded, se.squeezed(cin, expanded), se.act, se.gate)
+
+
+class DropPath(nn.Module):
+    """Stochastic depth (Huang et al., 2016): drop the residual branch per sample while training."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0.0:
+            return x
+        keep = 1.0 - self.rate
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        return x * mask / keep
+
+    def extra_repr(self) -> str:
+        return f"rate={self.rate}"
+
+
+class Residual(nn.Module):
+    """``x + drop_path(body(x))``."""
+
+    def __init__(self, body: nn.Module, drop_path: float = 0.0) -> None:
+        super().__init__()
+        self.body = body
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.drop_path(self.body(x))
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Interleave the channels of ``groups`` groups so that information crosses groups (ShuffleNet)."""
+    n, c, h, w = x.shape
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)

@@ -1,0 +1,148 @@
+"""Inverted residuals: MBConv (MobileNetV2, MnasNet, MobileNetV3, EfficientNet) and fused MBConv
+(EfficientNetV2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from nas import _cost
+from nas._cost import Cost, Shape
+from nas._record import SpecError, check_range
+from nas.blocks._base import Activation, Block, check_kernel, make_divisible
+from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
+
+KERNELS = (3, 5, 7)
+
+
+def expanded_width(cin: int, expand: float, mid: int | None, divisor: int) -> int:
+    """Width of the expanded (hidden) layer: ``mid`` when a table gives it, else ``cin * expand``
+    rounded as the reference code rounds it; ``expand == 1`` means no expansion at all."""
+    if mid is not None:
+        return mid
+    if expand == 1.0:
+        return cin
+    return make_divisible(cin * expand, divisor)
+
+
+def _check_expansion(expand: float, mid: int | None, default: float) -> None:
+    check_range("expand", expand, 1.0)
+    if mid is not None:
+        check_range("mid", mid, 1)
+        if expand != default:
+            raise SpecError("mid", "give either expand or mid, not both")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# mbconv
+
+
+@dataclass(frozen=True)
+class MBConv(Block):
+    """Inverted residual with linear bottleneck (Sandler et al., 2018), optional SE (Howard et al., 2019).
+
+    1x1 expansion (skipped when the expanded width equals the input), depthwise k x k with the stride,
+    optional squeeze-and-excitation, linear 1x1 projection; residual with drop-path when stride is 1,
+    widths match and ``skip`` is true.
+    """
+
+    kind = "mbconv"
+
+    expand: float = 6.0
+    kernel: int = 3
+    act: Activation = Activation.RELU6
+    se: SqueezeExcite | None = None
+    skip: bool = True
+    mid: int | None = None  # absolute expanded width, as MobileNetV3's table lists it; replaces expand
+    divisor: int = 8  # rounding of cin * expand
+
+    def validate(self) -> None:
+        _check_expansion(self.expand, self.mid, 6.0)
+        check_kernel("kernel", self.kernel, KERNELS)
+        check_range("divisor", self.divisor, 1)
+
+    def hidden(self, cin: int) -> int:
+        return expanded_width(cin, self.expand, self.mid, self.divisor)
+
+    def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
+        hidden = self.hidden(cin)
+        layers: list[nn.Module] = []
+        if hidden != cin:
+            layers.append(ConvNormAct(cin, hidden, 1, act=self.act))
+        layers += [
+            ConvNormAct(hidden, hidden, self.kernel, stride, groups=hidden, act=self.act),
+            se_module(self.se, cin, hidden),
+            ConvNormAct(hidden, cout, 1, act=Activation.NONE),
+        ]
+        body = nn.Sequential(*layers)
+        if self.skip and stride == 1 and cin == cout:
+            return Residual(body, drop_path)
+        return body
+
+    def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
+        hidden = self.hidden(x.c)
+        total, y = _cost.conv(x, hidden, 1) if hidden != x.c else (_cost.ZERO, x)
+        dw, y = _cost.conv(y, hidden, self.kernel, stride, groups=hidden)
+        total += dw
+        if self.se is not None:
+            total += _cost.squeeze_excite(hidden, self.se.squeezed(x.c, hidden))
+        project, z = _cost.conv(y, cout, 1)
+        return total + project, z
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fused_mbconv
+
+
+@dataclass(frozen=True)
+class FusedMBConv(Block):
+    """EfficientNetV2's fused MBConv (Tan & Le, 2021): the 1x1 expansion and depthwise k x k become one
+    full k x k convolution. With no expansion, that convolution maps straight to the output width."""
+
+    kind = "fused_mbconv"
+
+    expand: float = 4.0
+    kernel: int = 3
+    act: Activation = Activation.SWISH
+    se: SqueezeExcite | None = None
+    skip: bool = True
+    mid: int | None = None
+    divisor: int = 8
+
+    def validate(self) -> None:
+        _check_expansion(self.expand, self.mid, 4.0)
+        check_kernel("kernel", self.kernel, KERNELS)
+        check_range("divisor", self.divisor, 1)
+
+    def hidden(self, cin: int) -> int:
+        return expanded_width(cin, self.expand, self.mid, self.divisor)
+
+    def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
+        hidden = self.hidden(cin)
+        if hidden == cin:
+            layers = [
+                ConvNormAct(cin, cout, self.kernel, stride, act=self.act),
+                se_module(self.se, cin, cout),
+            ]
+        else:
+            layers = [
+                ConvNormAct(cin, hidden, self.kernel, stride, act=self.act),
+                se_module(self.se, cin, hidden),
+                ConvNormAct(hidden, cout, 1, act=Activation.NONE),
+            ]
+        body = nn.Sequential(*layers)
+        if self.skip and stride == 1 and cin == cout:
+            return Residual(body, drop_path)
+        return body
+
+    def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
+        hidden = self.hidden(x.c)
+        width = cout if hidden == x.c else hidden
+        total, y = _cost.conv(x, width, self.kernel, stride)
+        if self.se is not None:
+            total += _cost.squeeze_excite(width, self.se.squeezed(x.c, width))
+        if hidden != x.c:
+            project, y = _cost.conv(y, cout, 1)
+            total += project
+        return total, y
