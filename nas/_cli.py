@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 from nas import zoo
 from nas._record import SpecError
-from nas._spec import ArchSpec, load_spec
+from nas._spec import ArchSpec
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def arch_from_config(cfg: DictConfig) -> ArchSpec:
         return zoo.resolve(str(cfg.arch_file))
     if cfg.get("arch") is None:
         raise UsageError("arch: give a zoo name (arch=mobilenet_v2) or a spec file (arch=path/to/spec.yaml)")
-    return load_spec(cfg.arch)
+    return zoo.from_data(cfg.arch)
 
 
 def hydra_argv(names: list[str]) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import thop
 import torch
-from thop.vision import basic_hooks as hooks
 from torch import nn
 
 from nas._cost import BYTES_PER_ELEMENT, Cost
@@ -49,6 +47,9 @@ def profile_model(module: nn.Module, input_size: Sequence[int]) -> Cost:
     networks use ``FlopCounterMode``. Parameters are counted directly (``sum(p.numel())``), which also
     sees parameters held by non-leaf modules.
     """
+    import thop  # here, not at the top: `import nas` should not pay for thop's import
+    from thop.vision import basic_hooks as hooks
+
     size = tuple(input_size) if len(input_size) == 4 else (1, *input_size)
     if len(size) != 4 or size[0] != 1:
         raise ValueError(f"input_size: expected (1, C, H, W) or (C, H, W); got {tuple(input_size)}")

@@ -9,8 +9,14 @@ from __future__ import annotations
 from nas.blocks._base import Activation, Block, make_divisible
 from nas.blocks._layers import SEBase, SqueezeExcite
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
+from nas.blocks.densenet import DenseLayer, Transition
+from nas.blocks.fire import Fire
+from nas.blocks.ghost import Ghost, GhostBottleneck
+from nas.blocks.inception import Inception
 from nas.blocks.mbconv import FusedMBConv, MBConv
+from nas.blocks.resnet import BasicBlock, Bottleneck
 from nas.blocks.separable import Separable
+from nas.blocks.shufflenet import ShuffleV1, ShuffleV2
 
 BLOCKS: dict[str, type[Block]] = {
     cls.kind: cls
@@ -21,21 +27,41 @@ BLOCKS: dict[str, type[Block]] = {
         Separable,
         MBConv,
         FusedMBConv,
+        ShuffleV1,
+        ShuffleV2,
+        Fire,
+        Ghost,
+        GhostBottleneck,
+        BasicBlock,
+        Bottleneck,
+        DenseLayer,
+        Transition,
+        Inception,
     )
 }
 
 __all__ = [
     "BLOCKS",
     "Activation",
+    "BasicBlock",
     "Block",
+    "Bottleneck",
     "Conv",
+    "DenseLayer",
+    "Fire",
     "FusedMBConv",
+    "Ghost",
+    "GhostBottleneck",
+    "Inception",
     "MBConv",
     "NormAct",
     "Pool",
     "PoolMode",
     "SEBase",
     "Separable",
+    "ShuffleV1",
+    "ShuffleV2",
     "SqueezeExcite",
+    "Transition",
     "make_divisible",
 ]

@@ -81,6 +81,8 @@ class Block(Record, abc.ABC):
     # False for blocks whose output width follows from their input and options (pooling, a dense
     # layer, an Inception module): their stage must not set ``out``.
     sets_channels: ClassVar[bool] = True
+    # Options that are channel counts, which width scaling multiplies (MBConv's absolute ``mid``).
+    channel_fields: ClassVar[tuple[str, ...]] = ()
 
     def out_channels(self, cin: int, out: int | None) -> int:
         """Channels this block outputs, given its input and the stage's ``out``."""

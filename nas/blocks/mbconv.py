@@ -48,6 +48,7 @@ class MBConv(Block):
     """
 
     kind = "mbconv"
+    channel_fields = ("mid",)
 
     expand: float = 6.0
     kernel: int = 3
@@ -101,6 +102,7 @@ class FusedMBConv(Block):
     full k x k convolution. With no expansion, that convolution maps straight to the output width."""
 
     kind = "fused_mbconv"
+    channel_fields = ("mid",)
 
     expand: float = 4.0
     kernel: int = 3

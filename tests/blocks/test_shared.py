@@ -55,6 +55,7 @@ def test_unknown_option_is_named(kind: str) -> None:
         BLOCKS[kind].from_data({"no_such_option": 1})
 
 
+@settings(deadline=None)
 @given(st.data())
 def test_drop_path_only_changes_training(data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(KINDS))

@@ -1,0 +1,145 @@
+"""Width, depth and resolution scaling of any spec (Tan & Le, 2019, "EfficientNet", section 3.3).
+
+Width and depth scaling are separate pure functions of one channel count or one repeat count; a whole
+spec is scaled by applying them to every stage. Two ways to choose the multipliers:
+
+* :data:`EFFICIENTNET`, the published per-model coefficients of B0-B7, which the released networks use;
+* :func:`compound`, the paper's formula for any φ: depth α^φ, width β^φ, resolution γ^φ.
+
+The two disagree for the larger models (``results/efficientnet_scaling.md`` shows them side by side).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from nas._record import Record, check_range
+from nas._spec import ArchSpec, ConvHead, Dense, HeadSpec, StageSpec
+from nas.blocks import Block, make_divisible
+
+WIDTH_DIVISOR = 8  # channel counts stay multiples of 8 (see make_divisible)
+
+
+def scale_width(channels: int, multiplier: float, divisor: int = WIDTH_DIVISOR) -> int:
+    """``channels * multiplier`` rounded to a multiple of ``divisor``, never more than 10% below it."""
+    if multiplier == 1.0:
+        return channels
+    return make_divisible(channels * multiplier, divisor)
+
+
+def scale_depth(repeats: int, multiplier: float) -> int:
+    """``repeats * multiplier`` rounded up, per stage (torchvision's and the official code's rule)."""
+    return math.ceil(repeats * multiplier)
+
+
+def scale_resolution(resolution: int, multiplier: float) -> int:
+    return round(resolution * multiplier)
+
+
+@dataclass(frozen=True)
+class Coefficients(Record):
+    """Multipliers for width and depth, and the absolute input resolution and dropout they go with."""
+
+    width: float = 1.0
+    depth: float = 1.0
+    resolution: int | None = None  # None: keep the base's
+    dropout: float | None = None  # None: keep the base's
+
+    def validate(self) -> None:
+        check_range("width", self.width, 0.0, low_open=True)
+        check_range("depth", self.depth, 0.0, low_open=True)
+        if self.resolution is not None:
+            check_range("resolution", self.resolution, 1)
+        if self.dropout is not None:
+            check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+
+
+# Width, depth, resolution, dropout of the released EfficientNets: Tan & Le (2019), and the
+# efficientnet_params table of the official TensorFlow code, which torchvision reproduces.
+EFFICIENTNET: dict[str, Coefficients] = {
+    "b0": Coefficients(1.0, 1.0, 224, 0.2),
+    "b1": Coefficients(1.0, 1.1, 240, 0.2),
+    "b2": Coefficients(1.1, 1.2, 260, 0.3),
+    "b3": Coefficients(1.2, 1.4, 300, 0.3),
+    "b4": Coefficients(1.4, 1.8, 380, 0.4),
+    "b5": Coefficients(1.6, 2.2, 456, 0.4),
+    "b6": Coefficients(1.8, 2.6, 528, 0.5),
+    "b7": Coefficients(2.0, 3.1, 600, 0.5),
+}
+
+# The grid-searched constants of EfficientNet's section 3.3, with alpha * beta^2 * gamma^2 ~ 2.
+ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
+
+
+def compound(
+    phi: float, base_resolution: int = 224, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA
+) -> Coefficients:
+    """The paper's compound scaling for coefficient φ: depth α^φ, width β^φ, resolution γ^φ.
+
+    FLOPs grow by about (α·β²·γ²)^φ = 2^φ.
+    """
+    return Coefficients(
+        width=beta**phi, depth=alpha**phi, resolution=scale_resolution(base_resolution, gamma**phi)
+    )
+
+
+def scale_block(block: Block, width: float) -> Block:
+    """A block with its channel-count options (``Block.channel_fields``) scaled."""
+    changes = {
+        name: scale_width(value, width)
+        for name in block.channel_fields
+        if (value := getattr(block, name)) is not None
+    }
+    return dataclasses.replace(block, **changes) if changes else block
+
+
+def _scale_stage(stage: StageSpec, width: float, depth: float) -> StageSpec:
+    return StageSpec(
+        scale_block(stage.block, width),
+        out=None if stage.out is None else scale_width(stage.out, width),
+        repeats=scale_depth(stage.repeats, depth),
+        stride=stage.stride,
+    )
+
+
+def _scale_head(head: HeadSpec, width: float, dropout: float | None) -> HeadSpec:
+    conv = None if head.conv is None else ConvHead(scale_width(head.conv.out, width), head.conv.act)
+    hidden = tuple(Dense(scale_width(d.out, width), d.act, d.dropout) for d in head.hidden)
+    return dataclasses.replace(
+        head, conv=conv, hidden=hidden, dropout=head.dropout if dropout is None else dropout
+    )
+
+
+def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -> ArchSpec:
+    """``spec`` scaled: every width (stem, stages, block channel options, head) by ``width``, every
+    stage's repeats by ``depth`` (the stem is not repeated), and the resolution and dropout replaced.
+
+    A new spec; ``spec`` itself is frozen and never modified.
+    """
+    c = coefficients
+    return ArchSpec(
+        stem=tuple(_scale_stage(s, c.width, 1.0) for s in spec.stem),
+        stages=tuple(_scale_stage(s, c.width, c.depth) for s in spec.stages),
+        head=_scale_head(spec.head, c.width, c.dropout),
+        name=name or spec.name,
+        in_channels=spec.in_channels,
+        resolution=spec.resolution if c.resolution is None else c.resolution,
+        drop_path=spec.drop_path,
+    )
+
+
+__all__ = [
+    "ALPHA",
+    "BETA",
+    "EFFICIENTNET",
+    "GAMMA",
+    "Coefficients",
+    "compound",
+    "scale",
+    "scale_block",
+    "scale_depth",
+    "scale_resolution",
+    "scale_width",
+]

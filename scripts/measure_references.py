@@ -1,0 +1,94 @@
+"""Measure the reference implementations that the zoo must equal, into results/reference_costs.yaml.
+
+Run it in a scratch environment that has torchvision and timm (neither is a dependency):
+
+    python -m venv /tmp/ref && /tmp/ref/bin/pip install torch==2.14.1 torchvision==0.29.1 timm
+    /tmp/ref/bin/python scripts/measure_references.py
+
+Parameters are ``sum(p.numel())``; MACs are ``FlopCounterMode`` FLOPs / 2, batch 1, eval mode, at the
+resolution of our spec (the paper's). It imports nothing from this project, so that the figures it
+writes are independent of the code they check.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import timm
+import torch
+import torchvision
+import yaml
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision import models as tvm
+
+OUT = Path(__file__).resolve().parent.parent / "results" / "reference_costs.yaml"
+
+# zoo name -> (library, constructor name, keyword arguments, resolution)
+REFERENCES: dict[str, tuple[str, str, dict[str, object], int]] = {
+    **{
+        name: ("torchvision", name, {}, 224)
+        for name in [
+            "mobilenet_v2",
+            "mobilenet_v3_large",
+            "mobilenet_v3_small",
+            "mnasnet1_0",
+            "mnasnet0_5",
+            "shufflenet_v2_x0_5",
+            "shufflenet_v2_x1_0",
+            "shufflenet_v2_x1_5",
+            "shufflenet_v2_x2_0",
+            "squeezenet1_0",
+            "squeezenet1_1",
+            "resnet18",
+            "resnet50",
+            "resnext50_32x4d",
+            "densenet121",
+            "vgg16",
+            "alexnet",
+        ]
+    },
+    **{
+        f"efficientnet_b{i}": ("torchvision", f"efficientnet_b{i}", {}, r)
+        for i, r in enumerate((224, 240, 260, 300, 380, 456, 528, 600))
+    },
+    "googlenet": ("torchvision", "googlenet", {"aux_logits": False, "init_weights": False}, 224),
+    "mobilenet_v1": ("timm", "mobilenetv1_100", {}, 224),
+    "mnasnet_a1": ("timm", "semnasnet_100", {}, 224),
+    "ghostnet": ("timm", "ghostnet_100", {}, 224),
+    "xception": ("timm", "legacy_xception", {}, 299),
+    "vovnet19_dw": ("timm", "ese_vovnet19b_dw", {}, 224),
+}
+
+
+def measure(model: torch.nn.Module, resolution: int) -> tuple[int, int]:
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(torch.zeros(1, 3, resolution, resolution))
+    return sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2
+
+
+def main() -> None:
+    versions = {"torchvision": torchvision.__version__, "timm": timm.__version__}
+    results = {}
+    for name, (library, ctor, kwargs, resolution) in REFERENCES.items():
+        if library == "torchvision":
+            model = getattr(tvm, ctor)(weights=None, **kwargs)
+        else:
+            model = timm.create_model(ctor, pretrained=False, **kwargs)
+        params, macs = measure(model, resolution)
+        call = f"{ctor}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+        results[name] = {
+            "reference": f"{library} {versions[library]} {call}",
+            "resolution": resolution,
+            "params": params,
+            "macs": macs,
+        }
+        print(f"{name:<22} {params:>12,} {macs:>16,}", file=sys.stderr)
+    header = f"# Written by scripts/measure_references.py (torch {torch.__version__}); do not edit.\n"
+    OUT.write_text(header + yaml.safe_dump(results, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
