@@ -94,15 +94,20 @@ def conv(
 
     ``padding=None`` means the usual ``dilation * (kernel - 1) // 2``, which keeps the size at stride 1.
     """
+    # conv_out, inlined: this is the cost model's hot path
     cin, hin, win = x
     span = dilation * (kernel - 1)
-    pad = span // 2 if padding is None else padding
-    h = (hin + 2 * pad - span - 1) // stride + 1  # conv_out, inlined: this is the cost model's hot path
-    w = (win + 2 * pad - span - 1) // stride + 1
+    reach = 2 * (span // 2 if padding is None else padding) - span - 1
+    h = (hin + reach) // stride + 1
+    w = (win + reach) // stride + 1
     weights = out * (cin // groups) * kernel * kernel
-    params = weights + (out if bias else 0) + (2 * out if norm else 0)
-    traffic = (cin * hin * win + out * h * w) * BYTES_PER_ELEMENT
-    return _new(Cost, (weights * h * w, params, traffic)), _new(Shape, (out, h, w))
+    params = weights + out if bias else weights
+    if norm:
+        params += 2 * out
+    return (
+        _new(Cost, (weights * h * w, params, (cin * hin * win + out * h * w) * BYTES_PER_ELEMENT)),
+        _new(Shape, (out, h, w)),
+    )
 
 
 def linear(features: int, out: int, *, bias: bool = True) -> Cost:
@@ -126,4 +131,5 @@ def pool(x: Shape, kernel: int, stride: int, padding: int = 0, ceil_mode: bool =
 
 def squeeze_excite(channels: int, squeezed: int) -> Cost:
     """Global pooling, then two 1x1 convolutions with bias on the pooled vector (Hu et al., 2018)."""
-    return linear(channels, squeezed) + linear(squeezed, channels)
+    weights = 2 * channels * squeezed
+    return _new(Cost, (weights, weights + channels + squeezed, 2 * (channels + squeezed) * BYTES_PER_ELEMENT))

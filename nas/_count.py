@@ -78,8 +78,8 @@ def count_cost(spec: ArchSpec, resolution: int | None = None, *, num_classes: in
 
     Exactly what the built model does (see :mod:`nas._cost` for the conventions), in microseconds.
     """
-    total = _cost.ZERO
+    macs = params = traffic = 0  # plain sums: this runs for every candidate a search looks at
     last = Shape(spec.in_channels, spec.resolution, spec.resolution)
-    for _, _, last, cost in _walk(spec, resolution):  # noqa: B007 - the last output feeds the head
-        total += cost
-    return total + head_cost(spec.head, last, num_classes)[0]
+    for _, _, last, (m, p, t) in _walk(spec, resolution):  # noqa: B007 - the last output feeds the head
+        macs, params, traffic = macs + m, params + p, traffic + t
+    return Cost(macs, params, traffic) + head_cost(spec.head, last, num_classes)[0]

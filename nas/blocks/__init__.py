@@ -17,6 +17,8 @@ from nas.blocks.mbconv import FusedMBConv, MBConv
 from nas.blocks.resnet import BasicBlock, Bottleneck
 from nas.blocks.separable import Separable
 from nas.blocks.shufflenet import ShuffleV1, ShuffleV2
+from nas.blocks.vovnet import OSA
+from nas.blocks.xception import XceptionBlock
 
 BLOCKS: dict[str, type[Block]] = {
     cls.kind: cls
@@ -37,11 +39,14 @@ BLOCKS: dict[str, type[Block]] = {
         DenseLayer,
         Transition,
         Inception,
+        XceptionBlock,
+        OSA,
     )
 }
 
 __all__ = [
     "BLOCKS",
+    "OSA",
     "Activation",
     "BasicBlock",
     "Block",
@@ -63,5 +68,6 @@ __all__ = [
     "ShuffleV2",
     "SqueezeExcite",
     "Transition",
+    "XceptionBlock",
     "make_divisible",
 ]

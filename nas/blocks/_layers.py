@@ -125,6 +125,18 @@ class Residual(nn.Module):
         return x + self.drop_path(self.body(x))
 
 
+class Projected(nn.Module):
+    """``body(x) + shortcut(x)``: a residual block whose stride or widths rule out the identity."""
+
+    def __init__(self, body: nn.Module, shortcut: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x) + self.shortcut(x)
+
+
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """Interleave the channels of ``groups`` groups so that information crosses groups (ShuffleNet)."""
     n, c, h, w = x.shape

@@ -12,7 +12,7 @@ from nas import _cost
 from nas._cost import Cost, Shape
 from nas._record import check_range
 from nas.blocks._base import Activation, Block, check_kernel
-from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
+from nas.blocks._layers import ConvNormAct, Projected, Residual, SqueezeExcite, se_module
 from nas.blocks.mbconv import KERNELS, _check_expansion, expanded_width
 
 # ---------------------------------------------------------------------------------------------------------
@@ -75,18 +75,6 @@ class Ghost(Block):
 # ghost_bottleneck
 
 
-class _Projected(nn.Module):
-    """``body(x) + shortcut(x)``: the Ghost bottleneck when stride or widths rule out the identity."""
-
-    def __init__(self, body: nn.Module, shortcut: nn.Module) -> None:
-        super().__init__()
-        self.body = body
-        self.shortcut = shortcut
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.shortcut(x)
-
-
 @dataclass(frozen=True)
 class GhostBottleneck(Block):
     """Ghost bottleneck (Han et al., 2020, fig. 3) with timm's ``ghostnet_100`` conventions.
@@ -139,7 +127,7 @@ class GhostBottleneck(Block):
             ConvNormAct(cin, cin, self.kernel, stride, groups=cin, act=Activation.NONE),
             ConvNormAct(cin, cout, 1, act=Activation.NONE),
         )
-        return _Projected(body, shortcut)
+        return Projected(body, shortcut)
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         hidden = self.hidden(x.c)
