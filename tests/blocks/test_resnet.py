@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from nas._cost import Shape
 from nas._measure import measure_cost
 from nas._record import SpecError
 from nas.blocks.resnet import BasicBlock, Bottleneck
+from tests.blocks._layout import conv_layout
 
 
 @pytest.mark.parametrize(
@@ -33,25 +33,17 @@ def test_bottleneck_impossible_widths_are_named(block: Bottleneck, cout: int, fi
     assert err.value.path == field
 
 
-def _convs(module: nn.Module) -> list[tuple[int, int, int, int, int]]:
-    return [
-        (m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.groups)
-        for m in module.modules()
-        if isinstance(m, nn.Conv2d)
-    ]
-
-
 def test_resnext_bottleneck_strides_its_grouped_3x3() -> None:
     # torchvision's "ResNet v1.5": the stride is on the 3x3, not on the first 1x1 as in the paper;
     # ResNeXt-50 32x4d's second stage: width int(128 * 4 / 64) * 32 = 256.
-    convs = _convs(Bottleneck(groups=32, base_width=4).build(256, 512, 2))
+    convs = conv_layout(Bottleneck(groups=32, base_width=4).build(256, 512, 2))
     assert convs == [(256, 256, 1, 1, 1), (256, 256, 3, 2, 32), (256, 512, 1, 1, 1), (256, 512, 1, 2, 1)]
 
 
 def test_shortcut_is_identity_only_when_shapes_match() -> None:
-    assert len(_convs(BasicBlock().build(64, 64, 1))) == 2
-    assert _convs(BasicBlock().build(64, 64, 2))[-1] == (64, 64, 1, 2, 1)
-    assert _convs(BasicBlock().build(64, 128, 1))[-1] == (64, 128, 1, 1, 1)
+    assert len(conv_layout(BasicBlock().build(64, 64, 1))) == 2
+    assert conv_layout(BasicBlock().build(64, 64, 2))[-1] == (64, 64, 1, 2, 1)
+    assert conv_layout(BasicBlock().build(64, 128, 1))[-1] == (64, 128, 1, 1, 1)
 
 
 @pytest.mark.parametrize(

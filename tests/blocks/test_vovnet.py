@@ -9,6 +9,7 @@ from nas._measure import measure_cost
 from nas._record import SpecError
 from nas.blocks._layers import Residual
 from nas.blocks.vovnet import OSA
+from tests.blocks._layout import conv_layout
 
 
 @pytest.mark.parametrize(
@@ -38,23 +39,15 @@ def test_down_sampling_pool_does_not_fit_a_tiny_map() -> None:
     assert err.value.path == "stride"
 
 
-def _convs(module: nn.Module) -> list[tuple[int, int, int, int, int]]:
-    return [
-        (m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.groups)
-        for m in module.modules()
-        if isinstance(m, nn.Conv2d)
-    ]
-
-
 def test_depthwise_reduces_only_when_widths_differ() -> None:
     block = OSA(mid=8, layers=2, depthwise=True)
     dw, pw, concat = (8, 8, 3, 1, 8), (8, 8, 1, 1, 1), (24, 12, 1, 1, 1)
-    assert _convs(block.build(8, 12, 1)) == [dw, pw, dw, pw, concat]
-    assert _convs(block.build(6, 12, 1)) == [(6, 8, 1, 1, 1), dw, pw, dw, pw, (22, 12, 1, 1, 1)]
+    assert conv_layout(block.build(8, 12, 1)) == [dw, pw, dw, pw, concat]
+    assert conv_layout(block.build(6, 12, 1)) == [(6, 8, 1, 1, 1), dw, pw, dw, pw, (22, 12, 1, 1, 1)]
 
 
 def test_plain_layers_concatenate_the_input_and_every_layer() -> None:
-    convs = _convs(OSA(mid=4, layers=3).build(6, 10, 1))
+    convs = conv_layout(OSA(mid=4, layers=3).build(6, 10, 1))
     assert convs == [(6, 4, 3, 1, 1), (4, 4, 3, 1, 1), (4, 4, 3, 1, 1), (18, 10, 1, 1, 1)]
 
 

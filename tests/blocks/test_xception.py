@@ -9,6 +9,7 @@ from nas._measure import measure_cost
 from nas._record import SpecError
 from nas.blocks._layers import Residual
 from nas.blocks.xception import XceptionBlock
+from tests.blocks._layout import conv_layout
 
 
 @pytest.mark.parametrize(
@@ -25,17 +26,9 @@ def test_invalid_options_are_named(options: dict, field: str) -> None:
     assert err.value.path == field
 
 
-def _convs(module: nn.Module) -> list[tuple[int, int, int, int, int]]:
-    return [
-        (m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.groups)
-        for m in module.modules()
-        if isinstance(m, nn.Conv2d)
-    ]
-
-
 def test_grow_first_chooses_which_separable_widens() -> None:
     # Entry flow: the first separable convolution widens; exit flow: the last one does.
-    entry = _convs(XceptionBlock(reps=2).build(8, 16, 2))
+    entry = conv_layout(XceptionBlock(reps=2).build(8, 16, 2))
     assert entry == [
         (8, 8, 3, 1, 8),
         (8, 16, 1, 1, 1),
@@ -43,7 +36,7 @@ def test_grow_first_chooses_which_separable_widens() -> None:
         (16, 16, 1, 1, 1),
         (8, 16, 1, 2, 1),
     ]
-    exit_ = _convs(XceptionBlock(reps=2, grow_first=False).build(8, 16, 2))
+    exit_ = conv_layout(XceptionBlock(reps=2, grow_first=False).build(8, 16, 2))
     assert exit_ == [(8, 8, 3, 1, 8), (8, 8, 1, 1, 1), (8, 8, 3, 1, 8), (8, 16, 1, 1, 1), (8, 16, 1, 2, 1)]
 
 
