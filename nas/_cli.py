@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from omegaconf import DictConfig
 
 from nas import zoo
+from nas._paths import CONF
 from nas._record import SpecError
 from nas._spec import ArchSpec
 
@@ -39,27 +41,34 @@ def exits_on_usage_error(run: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def rewrite_arch_override(args: list[str], names: list[str]) -> list[str]:
-    """Let ``arch=`` take a zoo name or a spec file.
+def rewrite_overrides(args: list[str], groups: dict[str, list[str]]) -> list[str]:
+    """Check config-group choices before Hydra sees them, and let ``arch=`` take a spec file.
 
     ``arch`` is a Hydra config group (``conf/arch/NAME.yaml``), so ``arch=NAME`` composes the spec into
     the config and ``arch.head.dropout=0.3`` edits it. A file path is no group option, so
-    ``arch=PATH`` becomes ``~arch +arch_file=PATH``; an unknown name is a usage error here, before
-    Hydra would answer it with exit status 1.
+    ``arch=PATH`` becomes ``~arch +arch_file=PATH``. An unknown choice of any group (``data=nope``)
+    is a usage error here, listing the choices, rather than Hydra's multi-line exit status 1.
     """
     out = []
     for arg in args:
         key, sep, value = arg.partition("=")
-        if key != "arch" or not sep:
+        if not sep or key not in groups:
             out.append(arg)
-        elif value.endswith((".yaml", ".yml")) or "/" in value:
+        elif key == "arch" and (value.endswith((".yaml", ".yml")) or "/" in value):
             out += ["~arch", f"+arch_file={value}"]
-        elif value not in names:
-            print(f"error: arch: unknown network {value!r}; the zoo has: {', '.join(names)}", file=sys.stderr)
+        elif value not in groups[key]:
+            what = "network" if key == "arch" else "choice"
+            options = ", ".join(groups[key])
+            print(f"error: {key}: unknown {what} {value!r}; expected one of: {options}", file=sys.stderr)
             raise SystemExit(USAGE_ERROR)
         else:
             out.append(arg)
     return out
+
+
+def config_groups(conf: Path = CONF) -> dict[str, list[str]]:
+    """The choices of every config group under ``conf/``: ``{"arch": [...], "data": [...], ...}``."""
+    return {d.name: sorted(p.stem for p in d.glob("*.yaml")) for d in sorted(conf.iterdir()) if d.is_dir()}
 
 
 def arch_from_config(cfg: DictConfig) -> ArchSpec:
@@ -71,6 +80,6 @@ def arch_from_config(cfg: DictConfig) -> ArchSpec:
     return zoo.from_data(cfg.arch)
 
 
-def hydra_argv(names: list[str]) -> None:
-    """Apply :func:`rewrite_arch_override` to this process's command line."""
-    sys.argv[1:] = rewrite_arch_override(sys.argv[1:], names)
+def hydra_argv() -> None:
+    """Apply :func:`rewrite_overrides` to this process's command line."""
+    sys.argv[1:] = rewrite_overrides(sys.argv[1:], config_groups())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from nas import zoo
 from nas._cli import arch_from_config, exits_on_usage_error, hydra_argv
 from nas._count import LayerCost, cost_table
 
@@ -43,7 +42,7 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    hydra_argv(zoo.names())
+    hydra_argv()
     _main()
 
 

@@ -35,7 +35,7 @@ def test_spec_file_and_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["arch=no_such_net"], "error: arch: unknown network 'no_such_net'; the zoo has: "),
+        (["arch=no_such_net"], "error: arch: unknown network 'no_such_net'; expected one of: alexnet, "),
         (["arch=missing/spec.yaml"], "error: missing/spec.yaml: no spec file at missing/spec.yaml"),
         (["arch=BAD"], "error: BAD: stages[0].kernel: expected one of 3, 5, 7; got 4"),
         (

@@ -1,0 +1,24 @@
+"""Lightning data modules for image classification: digits (built in), CIFAR-10/100, image folders, synthetic.
+
+Every module takes ``resolution``, ``batch_size``, ``num_workers``, ``seed``, ``in_channels`` (1 or 3),
+``limit_train``, ``limit_val``, ``augment`` and ``split_seed``; gives batches of ``(float32 [N, C, H, W]
+normalized, int64 [N])``; and tells what it loaded with ``describe()``. The Hydra configs are in
+``conf/data/``.
+"""
+
+from __future__ import annotations
+
+from nas.data._base import ImageDataModule
+from nas.data._cifar import CifarDataModule
+from nas.data._digits import DigitsDataModule
+from nas.data._imagefolder import ImageFolderDataModule, SkippedFileWarning
+from nas.data._synthetic import SyntheticDataModule
+
+__all__ = [
+    "CifarDataModule",
+    "DigitsDataModule",
+    "ImageDataModule",
+    "ImageFolderDataModule",
+    "SkippedFileWarning",
+    "SyntheticDataModule",
+]

@@ -1,0 +1,67 @@
+"""``python -m nas.train arch=NAME_OR_PATH data=digits trainer.max_epochs=N``: train one network.
+
+Writes into the run directory (``hydra.run.dir``): the resolved config, ``metrics.json``, the trained
+``spec.yaml``, ``checkpoints/last.ckpt`` and CSV and TensorBoard logs. ``ckpt_path=...`` resumes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from nas._cli import arch_from_config, exits_on_usage_error, hydra_argv
+from nas.training import OptimSettings, ProxySettings, proxy_spec
+from nas.training._fit import TrainingFailed, fit, run_callbacks_and_loggers, write_run
+
+
+@exits_on_usage_error
+def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    # Every user input is checked before the first heavy step, so that a mistake costs nothing.
+    optim = OmegaConf.to_container(cfg.optim)
+    OptimSettings.from_data(optim, "optim")
+    proxy = ProxySettings.from_data(OmegaConf.to_container(cfg.proxy), "proxy")
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")  # here, so that missing data is a usage error; Lightning's own call is a no-op
+    spec = proxy_spec(arch_from_config(cfg), proxy, datamodule.resolution)
+    spec = spec.replace(in_channels=datamodule.in_channels)
+    callbacks, loggers = run_callbacks_and_loggers(run_dir)
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=str(run_dir))
+    metrics = fit(spec, datamodule, trainer, optim, ckpt_path=cfg.ckpt_path, channels_last=cfg.channels_last)
+    metrics["arch"] = spec.name
+    metrics["evaluation"] = {
+        **datamodule.describe(),
+        "epochs": metrics["epochs"],
+        "width": proxy.width,
+        "stem_stride": proxy.stem_stride,
+        "seed": cfg.seed,
+    }
+    write_run(run_dir, spec, metrics)
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+def _main(cfg: DictConfig) -> None:
+    try:
+        metrics = run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except TrainingFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"val_acc={metrics['val_acc']:.4f} val_loss={metrics['val_loss']:.4f} epochs={metrics['epochs']}")
+
+
+def main() -> None:
+    hydra_argv()
+    _main()
+
+
+if __name__ == "__main__":
+    main()

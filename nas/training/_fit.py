@@ -1,0 +1,110 @@
+"""One training run: build the proxy network, fit it, and record exactly what was done."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from nas._count import count_cost
+from nas._spec import ArchSpec, dump_spec
+from nas.training._module import ImageClassifier
+
+
+class TrainingFailed(RuntimeError):
+    """A run that could not finish: the loss diverged or a training step raised."""
+
+
+class Throughput(Callback):
+    """Images per second of the training loop, data loading included and validation excluded."""
+
+    def __init__(self) -> None:
+        self.images = 0
+        self.seconds = 0.0
+        self._epoch_start = 0.0
+        self._last = 0.0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self._epoch_start = self._last = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:  # type: ignore[no-untyped-def]
+        self.images += len(batch[1])
+        self._last = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.seconds += self._last - self._epoch_start
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_callbacks_and_loggers(run_dir: Path) -> tuple[list[Callback], list[Any]]:
+    """The last checkpoint, and CSV and TensorBoard logs, all inside ``run_dir``."""
+    callbacks: list[Callback] = [
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0)
+    ]
+    loggers = [
+        CSVLogger(run_dir, name="csv", version=""),
+        TensorBoardLogger(run_dir, name="tensorboard", version=""),
+    ]
+    return callbacks, loggers
+
+
+def fit(
+    spec: ArchSpec,
+    datamodule: L.LightningDataModule,
+    trainer: L.Trainer,
+    optim: dict[str, Any],
+    *,
+    ckpt_path: str | None = None,
+    channels_last: bool = False,
+) -> dict[str, Any]:
+    """Train ``spec`` on ``datamodule`` and return its metrics (``val_acc``, ``val_loss``, cost, speed).
+
+    Raises :class:`TrainingFailed` with a one-line reason when the run cannot finish; the traceback
+    is kept in ``error.log`` of the trainer's root directory.
+    """
+    throughput = Throughput()
+    trainer.callbacks.append(throughput)
+    model = ImageClassifier(spec, datamodule.num_classes, optim, channels_last)
+    start = time.perf_counter()
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:
+        log = Path(trainer.default_root_dir) / "error.log"
+        log.write_text(traceback.format_exc())
+        where = f"epoch {trainer.current_epoch}"
+        raise TrainingFailed(
+            f"training failed at {where}: {type(err).__name__}: {err} (traceback in {log})"
+        ) from err
+    seconds = time.perf_counter() - start
+    cost = count_cost(spec, num_classes=datamodule.num_classes)
+    logged = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    return {
+        "val_acc": logged.get("val_acc"),
+        "val_acc5": logged.get("val_acc5"),
+        "val_loss": logged.get("val_loss"),
+        "train_loss": logged.get("train_loss"),
+        "params": cost.params,
+        "macs": cost.macs,
+        "activation_bytes": cost.activation_bytes,
+        "epochs": trainer.current_epoch,
+        "train_seconds": round(seconds, 3),
+        "images_per_second": round(throughput.images_per_second, 1),
+    }
+
+
+def write_run(run_dir: Path, spec: ArchSpec, metrics: dict[str, Any]) -> None:
+    """``metrics.json`` and the trained network's ``spec.yaml`` beside the logs and checkpoint."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (run_dir / "spec.yaml").write_text(dump_spec(spec))
