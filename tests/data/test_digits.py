@@ -90,7 +90,7 @@ def test_augmentation_changes_training_images_only() -> None:
     )
     assert torch.equal(next(iter(plain.val_dataloader()))[0], next(iter(augmented.val_dataloader()))[0])
     assert plain.describe()["augmentation"] == "none"
-    assert augmented.describe()["augmentation"] == "random crop (pad 4), scale 0.9-1.1"
+    assert augmented.describe()["augmentation"] == "random crop (pad 2), scale 0.95-1.05"
 
 
 def test_describe_is_json_and_complete() -> None:
