@@ -75,7 +75,8 @@ def build_model(spec: ArchSpec, num_classes: int = 1000) -> Network:
     if num_classes < 1:
         raise ValueError(f"num_classes: expected a value >= 1; got {num_classes}")
     model = Network(spec, num_classes)
-    _init_weights(model)
+    if not next(model.parameters()).is_meta:  # a meta model (shapes only, for counting) has no values
+        _init_weights(model)
     return model
 
 

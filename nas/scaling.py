@@ -95,7 +95,7 @@ def scale_block(block: Block, width: float) -> Block:
     return dataclasses.replace(block, **changes) if changes else block
 
 
-def _scale_stage(stage: StageSpec, width: float, depth: float) -> StageSpec:
+def scale_stage(stage: StageSpec, width: float, depth: float) -> StageSpec:
     return StageSpec(
         scale_block(stage.block, width),
         out=None if stage.out is None else scale_width(stage.out, width),
@@ -104,7 +104,7 @@ def _scale_stage(stage: StageSpec, width: float, depth: float) -> StageSpec:
     )
 
 
-def _scale_head(head: HeadSpec, width: float, dropout: float | None) -> HeadSpec:
+def scale_head(head: HeadSpec, width: float, dropout: float | None) -> HeadSpec:
     conv = None if head.conv is None else ConvHead(scale_width(head.conv.out, width), head.conv.act)
     hidden = tuple(Dense(scale_width(d.out, width), d.act, d.dropout) for d in head.hidden)
     return dataclasses.replace(
@@ -120,9 +120,9 @@ def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -
     """
     c = coefficients
     return ArchSpec(
-        stem=tuple(_scale_stage(s, c.width, 1.0) for s in spec.stem),
-        stages=tuple(_scale_stage(s, c.width, c.depth) for s in spec.stages),
-        head=_scale_head(spec.head, c.width, c.dropout),
+        stem=tuple(scale_stage(s, c.width, 1.0) for s in spec.stem),
+        stages=tuple(scale_stage(s, c.width, c.depth) for s in spec.stages),
+        head=scale_head(spec.head, c.width, c.dropout),
         name=name or spec.name,
         in_channels=spec.in_channels,
         resolution=spec.resolution if c.resolution is None else c.resolution,
@@ -140,6 +140,8 @@ __all__ = [
     "scale",
     "scale_block",
     "scale_depth",
+    "scale_head",
     "scale_resolution",
+    "scale_stage",
     "scale_width",
 ]

@@ -92,6 +92,11 @@ class Block(Record, abc.ABC):
     def check(self, cin: int, cout: int, stride: int) -> None:
         """Checks that involve the channel counts; raise :class:`SpecError` naming the field."""
 
+    def canonical(self, cin: int, cout: int, stride: int) -> Block:
+        """This block written one way: two records that build the same module for these channels and
+        stride have equal canonical forms (a search space's ``encode`` compares networks this way)."""
+        return self
+
     @abc.abstractmethod
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         """The module, for an input of ``cin`` channels."""

@@ -13,7 +13,7 @@ from nas._cost import Cost, Shape
 from nas._record import check_range
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Projected, Residual, SqueezeExcite, se_module
-from nas.blocks.mbconv import KERNELS, _check_expansion, expanded_width
+from nas.blocks.mbconv import KERNELS, _check_expansion, canonical_expansion, expanded_width
 
 # ---------------------------------------------------------------------------------------------------------
 # ghost
@@ -108,6 +108,9 @@ class GhostBottleneck(Block):
 
     def hidden(self, cin: int) -> int:
         return expanded_width(cin, self.expand, self.mid, self.divisor)
+
+    def canonical(self, cin: int, cout: int, stride: int) -> Block:
+        return canonical_expansion(self, cin, cout, stride)
 
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         hidden = self.hidden(cin)

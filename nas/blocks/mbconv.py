@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TypeVar
 
 from torch import nn
 
@@ -15,6 +17,8 @@ from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
 
 KERNELS = (3, 5, 7)
 
+B = TypeVar("B", bound=Block)
+
 
 def expanded_width(cin: int, expand: float, mid: int | None, divisor: int) -> int:
     """Width of the expanded (hidden) layer: ``mid`` when a table gives it, else ``cin * expand``
@@ -24,6 +28,20 @@ def expanded_width(cin: int, expand: float, mid: int | None, divisor: int) -> in
     if expand == 1.0:
         return cin
     return make_divisible(cin * expand, divisor)
+
+
+def canonical_expansion(block: B, cin: int, cout: int, stride: int, skip: bool | None = None) -> B:
+    """``block`` with its expanded width written absolutely (``mid``) and ``skip`` false where no
+    residual can apply, so that ``expand: 2.3`` at 80 input channels equals ``mid: 184``."""
+    defaults = {f.name: f.default for f in dataclasses.fields(block)}
+    changes: dict[str, object] = {
+        "mid": block.hidden(cin),  # type: ignore[attr-defined]
+        "expand": defaults["expand"],
+        "divisor": defaults["divisor"],
+    }
+    if skip is not None:
+        changes["skip"] = skip and stride == 1 and cin == cout
+    return dataclasses.replace(block, **changes)
 
 
 def _check_expansion(expand: float, mid: int | None, default: float) -> None:
@@ -65,6 +83,9 @@ class MBConv(Block):
 
     def hidden(self, cin: int) -> int:
         return expanded_width(cin, self.expand, self.mid, self.divisor)
+
+    def canonical(self, cin: int, cout: int, stride: int) -> Block:
+        return canonical_expansion(self, cin, cout, stride, self.skip)
 
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         hidden = self.hidden(cin)
@@ -119,6 +140,9 @@ class FusedMBConv(Block):
 
     def hidden(self, cin: int) -> int:
         return expanded_width(cin, self.expand, self.mid, self.divisor)
+
+    def canonical(self, cin: int, cout: int, stride: int) -> Block:
+        return canonical_expansion(self, cin, cout, stride, self.skip)
 
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         hidden = self.hidden(cin)

@@ -32,6 +32,9 @@ class Separable(Block):
     def validate(self) -> None:
         check_kernel("kernel", self.kernel)
 
+    def canonical(self, cin: int, cout: int, stride: int) -> Block:
+        return self.replace(skip=self.skip and stride == 1 and cin == cout)
+
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         dw_act = self.act if self.dw_norm else Activation.NONE
         body = nn.Sequential(

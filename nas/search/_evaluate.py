@@ -1,0 +1,199 @@
+"""Evaluators: how good a candidate is, by training it on the proxy task or by a training-free score.
+
+An evaluator is one method, ``evaluate(spec, trial) -> float`` (higher is better), plus ``describe()``
+for the summary. It may raise :class:`optuna.TrialPruned` (a poor candidate stopped early, or screened
+out) and records what it measured as the trial's user attributes.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import optuna
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from nas._spec import ArchSpec
+from nas.search._zero_cost import ZERO_COST, zero_cost_score
+from nas.training import ProxySettings, proxy_spec
+from nas.training._fit import TrainingFailed, fit
+
+
+class Evaluator(abc.ABC):
+    quality: str  # what evaluate() returns: "val_acc" or the zero-cost score's name
+
+    @abc.abstractmethod
+    def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
+        """The candidate's quality; raises :class:`optuna.TrialPruned` to stop it early."""
+
+    @abc.abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """What the evaluation was, for the summary and the trials' attributes."""
+
+
+class _Proxy:
+    """The proxy task's data, loaded once: the network ``spec`` becomes at the data's resolution."""
+
+    def __init__(self, cfg: DictConfig) -> None:
+        self.settings = ProxySettings.from_data(OmegaConf.to_container(cfg.proxy), "proxy")
+        self.datamodule = instantiate(cfg.data)
+        self.datamodule.setup("fit")
+
+    def spec(self, spec: ArchSpec) -> ArchSpec:
+        proxied = proxy_spec(spec, self.settings, self.datamodule.resolution)
+        return proxied.replace(in_channels=self.datamodule.in_channels)
+
+    def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first training batch of ``size`` images (the same for every candidate)."""
+        images, labels = [], []
+        for x, y in self.datamodule.train_dataloader():
+            images.append(x)
+            labels.append(y)
+            if sum(len(b) for b in images) >= size:
+                break
+        return torch.cat(images)[:size], torch.cat(labels)[:size]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **self.datamodule.describe(),
+            "width": self.settings.width,
+            "stem_stride": self.settings.stem_stride,
+        }
+
+
+class TrainEvaluator(Evaluator):
+    """Train the proxy network for the trainer's epochs; validation accuracy is the quality. With
+    ``pruning``, Optuna's pruner (Hyperband) stops a candidate whose accuracy by epoch lags behind."""
+
+    quality = "val_acc"
+
+    def __init__(self, cfg: DictConfig, run_dir: Path, pruning: bool) -> None:
+        self.cfg, self.run_dir, self.pruning = cfg, run_dir, pruning
+        self.proxy = _Proxy(cfg)
+
+    def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
+        from optuna_integration import PyTorchLightningPruningCallback
+
+        L.seed_everything(self.cfg.seed + trial.number, workers=True, verbose=False)
+        callbacks = [PyTorchLightningPruningCallback(trial, "val_acc")] if self.pruning else []
+        trial_dir = self.run_dir / "trials" / f"{trial.number:04d}"
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        trainer = instantiate(self.cfg.trainer, callbacks=callbacks, default_root_dir=str(trial_dir))
+        optim = OmegaConf.to_container(self.cfg.optim)
+        try:
+            metrics = fit(self.proxy.spec(spec), self.proxy.datamodule, trainer, optim)
+        except TrainingFailed as err:
+            if isinstance(err.__cause__, optuna.TrialPruned):  # the pruning callback stopped it
+                raise err.__cause__ from None
+            raise
+        for key in ("val_acc", "val_loss", "train_seconds", "epochs"):
+            trial.set_user_attr(key, metrics[key])
+        if self.pruning:
+            callbacks[0].check_pruned()  # raises TrialPruned once the trainer has stopped for it
+        return float(metrics["val_acc"])
+
+    def describe(self) -> dict[str, Any]:
+        return {"evaluator": "train", **self.proxy.describe(), "epochs": self.cfg.trainer.max_epochs}
+
+
+class ZeroCostEvaluator(Evaluator):
+    """A training-free score of the proxy network on one batch (the same batch for every candidate)."""
+
+    def __init__(self, cfg: DictConfig, score: str, batch_size: int, proxy: _Proxy | None = None) -> None:
+        if score not in ZERO_COST:
+            from nas._cli import UsageError
+
+            raise UsageError(
+                f"evaluator.score: unknown score {score!r}; expected one of {', '.join(ZERO_COST)}"
+            )
+        self.cfg, self.quality = cfg, score
+        self.proxy = proxy or _Proxy(cfg)
+        self.images, self.labels = self.proxy.batch(batch_size)
+
+    def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
+        num_classes = self.proxy.datamodule.num_classes
+        value = zero_cost_score(
+            self.proxy.spec(spec), self.images, self.labels, num_classes, self.quality, self.cfg.seed
+        )
+        trial.set_user_attr(self.quality, value)
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "evaluator": "zero_cost",
+            "score": self.quality,
+            "batch": len(self.images),
+            **self.proxy.describe(),
+        }
+
+
+class CombinedEvaluator(Evaluator):
+    """Screen with a zero-cost score, train the most promising: a candidate is trained when its score
+    is in the top ``keep`` fraction of the scores screened so far (after ``warmup`` screened ones);
+    otherwise it is pruned, its score kept. Baselines are always trained."""
+
+    quality = "val_acc"
+
+    def __init__(
+        self,
+        cfg: DictConfig,
+        run_dir: Path,
+        score: str,
+        batch_size: int,
+        keep: float,
+        warmup: int,
+        pruning: bool,
+    ) -> None:
+        self.train = TrainEvaluator(cfg, run_dir, pruning)
+        self.screen = ZeroCostEvaluator(cfg, score, batch_size, self.train.proxy)
+        self.keep, self.warmup = keep, warmup
+
+    def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
+        score = self.screen.evaluate(spec, trial)
+        if not trial.user_attrs.get("baseline"):
+            seen = [
+                t.user_attrs[self.screen.quality]
+                for t in _finished(trial.study)
+                if self.screen.quality in t.user_attrs and not t.user_attrs.get("baseline")
+            ]
+            if len(seen) < self.warmup or score < _quantile(seen, 1.0 - self.keep):
+                trial.set_user_attr("screened_out", True)
+                raise optuna.TrialPruned(f"{self.screen.quality} {score:.4g} below the top {self.keep:.0%}")
+        return self.train.evaluate(spec, trial)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **self.train.describe(),
+            "evaluator": "combined",
+            "screen": self.screen.quality,
+            "keep": self.keep,
+            "warmup": self.warmup,
+        }
+
+
+def make_evaluator(cfg: DictConfig, run_dir: Path) -> Evaluator:
+    e = cfg.evaluator
+    if e.kind == "train":
+        return TrainEvaluator(cfg, run_dir, e.pruning)
+    if e.kind == "zero_cost":
+        return ZeroCostEvaluator(cfg, e.score, e.batch_size)
+    if e.kind == "combined":
+        return CombinedEvaluator(cfg, run_dir, e.score, e.batch_size, e.keep, e.warmup, e.pruning)
+    from nas._cli import UsageError
+
+    raise UsageError(f"evaluator.kind: unknown {e.kind!r}; expected one of train, zero_cost, combined")
+
+
+def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return study.get_trials(deepcopy=False, states=states)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank, so that it is always one of them)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]

@@ -1,0 +1,136 @@
+"""measure_latency: a median of real forward passes, leaving threads and the global RNG as they were."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+import torch
+from torch import nn
+
+from nas import ArchSpec, count_cost, load_spec
+from nas.search import _latency
+from nas.search._latency import measure_latency
+
+TINY = load_spec("resolution: 16\nstages:\n- {block: conv, out: 4}\n")
+# Thousands of times the multiply-adds of TINY (checked below), so that the comparison is not flaky.
+BIG = load_spec("resolution: 64\nstages:\n- {block: conv, out: 64}\n- {block: conv, out: 64}\n")
+
+
+class Recorder(nn.Module):
+    """Stands in for the built network: records how each forward pass was called."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.calls: list[tuple[bool, bool, int, tuple[int, ...]]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls.append(
+            (self.training, torch.is_inference_mode_enabled(), torch.get_num_threads(), x.shape)
+        )
+        if self.fail:
+            raise RuntimeError("boom")
+        return x
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    model = Recorder()
+    monkeypatch.setattr(_latency, "build_model", lambda spec, num_classes: model)
+    yield model
+
+
+def test_a_real_measurement_is_positive_and_finite() -> None:
+    ms = measure_latency(TINY, threads=1, warmup=1, repeats=3, num_classes=10)
+    assert isinstance(ms, float)
+    assert math.isfinite(ms) and ms > 0
+
+
+def test_more_multiply_adds_take_longer() -> None:
+    tiny, big = count_cost(TINY, num_classes=10), count_cost(BIG, num_classes=10)
+    assert big.macs >= 1000 * tiny.macs
+    fast = measure_latency(TINY, threads=1, warmup=2, repeats=7, num_classes=10)
+    slow = measure_latency(BIG, threads=1, warmup=2, repeats=7, num_classes=10)
+    assert slow > 2 * fast
+
+
+def test_the_global_rng_is_untouched_and_the_weights_are_seeded(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(1234)
+    before = torch.get_rng_state()
+    built: list[nn.Module] = []
+    real_build = _latency.build_model
+
+    def build(spec: ArchSpec, num_classes: int) -> nn.Module:
+        built.append(real_build(spec, num_classes=num_classes))
+        return built[-1]
+
+    monkeypatch.setattr(_latency, "build_model", build)
+    measure_latency(TINY, warmup=0, repeats=1, num_classes=10)
+    measure_latency(TINY, warmup=0, repeats=1, num_classes=10)
+    assert torch.equal(torch.get_rng_state(), before)
+    first, second = (dict(m.state_dict()) for m in built)
+    assert all(torch.equal(first[k], second[k]) for k in first)  # same seed, same weights
+
+
+def test_eval_mode_inference_mode_batch_one_and_call_counts(recorder: Recorder) -> None:
+    spec = load_spec("in_channels: 1\nresolution: 12\nstages:\n- {block: conv, out: 4}\n")
+    recorder.train()
+    measure_latency(spec, warmup=2, repeats=5)
+    assert len(recorder.calls) == 2 + 5
+    assert set(recorder.calls) == {(False, True, torch.get_num_threads(), (1, 1, 12, 12))}
+    assert not torch.is_inference_mode_enabled()
+
+
+def test_threads_are_set_during_the_measurement_and_restored_after(recorder: Recorder) -> None:
+    previous = torch.get_num_threads()
+    wanted = 1 if previous != 1 else 2
+    try:
+        measure_latency(TINY, threads=wanted, warmup=1, repeats=2)
+        assert {threads for _, _, threads, _ in recorder.calls} == {wanted}
+        assert torch.get_num_threads() == previous
+        recorder.fail = True
+        with pytest.raises(RuntimeError, match="boom"):
+            measure_latency(TINY, threads=wanted)
+        assert torch.get_num_threads() == previous  # restored on error too
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_threads_none_leaves_the_setting_alone(recorder: Recorder) -> None:
+    previous = torch.get_num_threads()
+    measure_latency(TINY, warmup=0, repeats=2)
+    assert {threads for _, _, threads, _ in recorder.calls} == {previous}
+
+
+def test_the_result_is_the_median_of_the_timed_passes(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fake clock read twice around each timed pass: passes of 5, 1, 4, 2 and 30 ms; median 4 ms.
+    durations = [5.0, 1.0, 4.0, 2.0, 30.0]
+    stamps = iter([t for i, d in enumerate(durations) for t in (100.0 * i, 100.0 * i + d / 1000)])
+    monkeypatch.setattr(_latency, "perf_counter", lambda: next(stamps))
+    assert measure_latency(TINY, warmup=3, repeats=5) == pytest.approx(4.0)
+    assert len(recorder.calls) == 3 + 5
+    # An even count: the mean of the two middle passes.
+    even = iter([0.0, 0.001, 1.0, 1.003])
+    monkeypatch.setattr(_latency, "perf_counter", lambda: next(even))
+    assert measure_latency(TINY, warmup=0, repeats=2) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"threads": 0}, "threads: expected an integer >= 1; got 0"),
+        ({"warmup": -1}, "warmup: expected an integer >= 0; got -1"),
+        ({"repeats": 0}, "repeats: expected an integer >= 1; got 0"),
+        ({"repeats": 2.5}, "repeats: expected an integer >= 1; got 2.5"),
+        ({"threads": True}, "threads: expected an integer >= 1; got True"),
+    ],
+)
+def test_bad_settings(recorder: Recorder, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        measure_latency(TINY, **kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == message
+    assert recorder.calls == []

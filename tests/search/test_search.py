@@ -1,0 +1,187 @@
+"""The search command end to end, on real configs composed as the command composes them, with the
+training-free evaluator (seconds per candidate) unless training is what is tested."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+from hydra import compose, initialize_config_dir
+
+from nas import build_model, load_spec
+from nas._paths import CONF
+from nas.search import _study as study_module
+from nas.search import run
+
+DATA = ["data.limit_train=64", "data.limit_val=32"]
+FAST = ["evaluator=zero_cost", "evaluator.batch_size=8", *DATA]
+
+
+def config(tmp_path: Path, *overrides: str, fast: list[str] = FAST):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose("search", overrides=[*fast, f"storage=sqlite:///{tmp_path / 'study.db'}", *overrides])
+
+
+def trials(tmp_path: Path) -> list[dict[str, str]]:
+    with (tmp_path / "trials.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_outputs_and_baselines_in_one_table(tmp_path: Path) -> None:
+    files = run(config(tmp_path, "n_trials=6", "budget=400MFLOPs"), tmp_path)
+    names = {f.name for f in files}
+    assert {"trials.csv", "best_arch.yaml", "summary.md"} <= names
+    rows = trials(tmp_path)
+    assert len(rows) == 6
+    assert {r["baseline"] for r in rows} >= {"mnasnet_a1", "efficientnet_b0"}  # points of the mnas space
+    best = load_spec((tmp_path / "best_arch.yaml").read_text())
+    best_row = max((r for r in rows if r["feasible"] == "True"), key=lambda r: float(r["objective"]))
+    assert sum(p.numel() for p in build_model(best).parameters()) == int(best_row["params"])
+    summary = (tmp_path / "summary.md").read_text()
+    assert "mnasnet_a1" in summary and "400MFLOPs" in summary
+
+
+def test_a_tight_budget_never_builds_an_infeasible_candidate(tmp_path: Path, monkeypatch) -> None:
+    built = []
+    original = study_module.make_trial_function
+
+    def counting(search, evaluator):
+        inner = evaluator.evaluate
+
+        def evaluate(spec, trial):
+            built.append(trial.user_attrs["macs"])
+            return inner(spec, trial)
+
+        evaluator.evaluate = evaluate
+        return original(search, evaluator)
+
+    monkeypatch.setattr(study_module, "make_trial_function", counting)
+    run(config(tmp_path, "n_trials=12", "budget=150MFLOPs", "baselines=[]"), tmp_path)
+    rows = trials(tmp_path)
+    over = [r for r in rows if r["feasible"] == "False"]
+    assert over, "the budget should reject some candidates"
+    assert all(macs <= 150e6 for macs in built)
+    assert len(built) == len(rows) - len(over)
+
+
+def test_same_seed_same_trials_and_resume_does_not_repeat(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    run(config(a, "n_trials=5", "sampler.n_startup_trials=2", "baselines=[]"), a)  # TPE after 2
+    run(config(b, "n_trials=5", "sampler.n_startup_trials=2", "baselines=[]"), b)
+    assert [r["choices"] for r in trials(a)] == [r["choices"] for r in trials(b)]
+    run(config(a, "n_trials=8", "sampler.n_startup_trials=2", "baselines=[]"), a)  # resume the same study
+    study = optuna.load_study(study_name="mnas-300MFLOPs", storage=f"sqlite:///{a / 'study.db'}")
+    assert len(study.trials) == 8
+    assert [t.params for t in study.trials[:5]] == [eval_row(r) for r in trials(b)]
+
+
+def eval_row(row: dict[str, str]) -> dict:
+    import json
+
+    return json.loads(row["choices"])
+
+
+def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path: Path, monkeypatch) -> None:
+    from nas.search import _evaluate
+
+    original = _evaluate.ZeroCostEvaluator.evaluate
+
+    def flaky(self, spec, trial):
+        if trial.number == 1:
+            raise FloatingPointError("loss is nan")
+        return original(self, spec, trial)
+
+    monkeypatch.setattr(_evaluate.ZeroCostEvaluator, "evaluate", flaky)
+    run(config(tmp_path, "n_trials=4", "budget=null", "baselines=[]"), tmp_path)
+    rows = trials(tmp_path)
+    assert [r["state"] for r in rows].count("FAIL") == 1
+    assert rows[1]["error"] == "FloatingPointError: loss is nan"
+    assert sum(r["state"] == "COMPLETE" for r in rows) == 4
+
+
+def test_pareto_front_with_nsga2(tmp_path: Path) -> None:
+    files = run(
+        config(tmp_path, "n_trials=6", "objective=pareto", "sampler=nsga2", "budget=[400MFLOPs,6Mparams]"),
+        tmp_path,
+    )
+    assert (tmp_path / "pareto.csv") in files
+    with (tmp_path / "pareto.csv").open() as f:
+        front = list(csv.DictReader(f))
+    assert front
+    for row in front:
+        spec = load_spec((tmp_path / row["spec"]).read_text())
+        assert sum(p.numel() for p in build_model(spec).parameters()) == int(row["params"])
+    macs = [int(r["macs"]) for r in front]
+    quality = [float(r["quality"]) for r in front]
+    assert macs == sorted(macs) and quality == sorted(quality)  # cheaper networks score lower on a front
+
+
+def test_the_train_evaluator_trains_feasible_candidates(tmp_path: Path) -> None:
+    cfg = config(
+        tmp_path,
+        "n_trials=2",
+        "evaluator=train",
+        "trainer.max_epochs=1",
+        "baselines=[]",
+        "space=families",
+        "budget=100MFLOPs",
+        "proxy.width=0.5",
+        fast=DATA,
+    )
+    run(cfg, tmp_path)
+    rows = [r for r in trials(tmp_path) if r["state"] == "COMPLETE" and r["feasible"] == "True"]
+    assert all(0.0 <= float(r["val_acc"]) <= 1.0 for r in rows)
+
+
+def test_a_latency_budget_times_candidates_within_the_other_budgets(tmp_path: Path) -> None:
+    run(config(tmp_path, "n_trials=3", "budget=[250MFLOPs,40ms]", "baselines=[]", "sampler=random"), tmp_path)
+    for row in trials(tmp_path):
+        within_macs = int(row["macs"]) <= 250e6
+        assert (row["latency_ms"] != "") == within_macs  # timed only when the MAC budget is met
+        if within_macs:
+            assert row["feasible"] == str(float(row["latency_ms"]) <= 40.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["space=nope"], "unknown space 'nope'; expected one of: families, mnas, mobilenetv3"),
+        (["budget=300MB"], "budget: cannot read '300MB'; expected forms like 300MFLOPs"),
+        (["n_trials=0"], "n_trials: expected an integer >= 1; got 0"),
+        (["storage=postgresql://nobody@127.0.0.1:9/none"], "storage: cannot open"),
+        (["budget=1MFLOPs"], "budget: no network of space 'mnas' meets 1MFLOPs: the smallest has"),
+        (["sampler=nope"], "sampler: unknown choice 'nope'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "nas.search", *args, f"hydra.run.dir={tmp_path}", *FAST],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_pruned_training_is_pruned_not_failed(tmp_path: Path, monkeypatch) -> None:
+    from nas.search import _evaluate
+    from nas.training._fit import TrainingFailed
+
+    def pruned_fit(*args, **kwargs):
+        try:
+            raise optuna.TrialPruned("Trial was pruned at epoch 1.")
+        except optuna.TrialPruned as err:
+            raise TrainingFailed("training failed at epoch 1: TrialPruned") from err
+
+    monkeypatch.setattr(_evaluate, "fit", pruned_fit)
+    cfg = config(tmp_path, "n_trials=2", "evaluator=train", "baselines=[]", "budget=null", fast=DATA)
+    run(cfg, tmp_path)
+    assert [r["state"] for r in trials(tmp_path)] == ["PRUNED", "PRUNED"]
