@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from nas._cost import Cost
 from nas._record import Record, check_one_of
@@ -54,7 +53,3 @@ class Objective(Record):
 
 def _latency(budgets: tuple[Budget, ...]) -> bool:
     return any(b.metric is Metric.LATENCY for b in budgets)
-
-
-def objective_from_config(data: Any) -> Objective:
-    return Objective.from_data(data, "objective")

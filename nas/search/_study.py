@@ -16,11 +16,11 @@ from omegaconf import DictConfig, OmegaConf
 from nas import spaces, zoo
 from nas._cli import UsageError
 from nas._count import count_cost
-from nas._spec import ArchSpec, dump_spec
+from nas._spec import dump_spec
 from nas.search._budget import Budget, Metric, needs_latency, parse_budget
 from nas.search._evaluate import Evaluator, make_evaluator
 from nas.search._latency import measure_latency
-from nas.search._objective import Objective, objective_from_config
+from nas.search._objective import Objective
 from nas.spaces import NotInSpace, SearchSpace
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -38,9 +38,6 @@ class Search:
     n_trials: int
     baselines: dict[str, dict[str, Any]]  # name -> parameters
 
-    def cost_of(self, spec: ArchSpec) -> Any:
-        return count_cost(spec, num_classes=self.num_classes)
-
 
 def prepare(cfg: DictConfig) -> Search:
     space = spaces.load(str(cfg.space))
@@ -49,7 +46,7 @@ def prepare(cfg: DictConfig) -> Search:
     budgets = parse_budget(OmegaConf.to_object(cfg.budget) if OmegaConf.is_config(cfg.budget) else cfg.budget)
     if not isinstance(cfg.n_trials, int) or cfg.n_trials < 1:
         raise UsageError(f"n_trials: expected an integer >= 1; got {cfg.n_trials!r}")
-    objective = objective_from_config(OmegaConf.to_container(cfg.objective))
+    objective = Objective.from_data(OmegaConf.to_container(cfg.objective), "objective")
     _check_reachable(space, budgets, cfg.num_classes)
     return Search(space, budgets, objective, cfg.num_classes, cfg.n_trials, _baselines(cfg.baselines, space))
 
@@ -128,7 +125,7 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
         spec = search.space.sample(trial)
         if baseline:
             spec = spec.replace(name=baseline)
-        cost = search.cost_of(spec)
+        cost = count_cost(spec, num_classes=search.num_classes)
         for key, value in cost._asdict().items():
             trial.set_user_attr(key, value)
         trial.set_user_attr("spec", dump_spec(spec))

@@ -96,11 +96,10 @@ class StageTemplate:
                 if name not in opts and len(self.kinds) == 1:
                     raise SpecError(f"{path}.per_layer", f"{name!r} is not an option of this stage")
             where = f"{path}.{kind}" if len(self.kinds) > 1 else path
-            first = {k: v for k, v in ((k, _strip(next(values(n, _AnyShared())))) for k, n in opts.items())}
-            first = {k: v for k, v in first.items() if v is not _SKIP}
+            first = _strip({k: _strip(next(values(n, _AnyShared()))) for k, n in opts.items()})
             for key, node in opts.items():
                 for value in map(_strip, values(node, _AnyShared())):
-                    if value is not _SKIP:
+                    if not isinstance(value, _Placeholder):
                         _block(kind, {**first, key: value}, where)
 
     def parameter_prefix(self, index: int, kind: str) -> str:
@@ -258,13 +257,8 @@ class _AnyShared(dict[str, Any]):
         return _Placeholder()
 
 
-_SKIP = _Placeholder()
-
-
 def _strip(value: Any) -> Any:
-    """``value`` without the shared values it refers to; ``_SKIP`` when it is one."""
-    if isinstance(value, _Placeholder):
-        return _SKIP
+    """A mapping without the shared values it refers to (they are checked where they are declared)."""
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if not isinstance(v, _Placeholder)}
     return value
