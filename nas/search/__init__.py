@@ -33,9 +33,13 @@ from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_co
 @exits_on_usage_error
 def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
     """The whole search; returns the output files. Every input is checked before the first trial."""
+    from nas.report import write_report  # here: nas.report itself reads nas.search's modules
+
     search, study, evaluator = make_run(cfg, run_dir)
     optimize(study, search, evaluator)
-    return write_outputs(study, search, evaluator, run_dir)
+    files = write_outputs(study, search, evaluator, run_dir)
+    report = write_report(study, run_dir, config=cfg, evaluation=evaluator.describe())
+    return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF), config_name="search")

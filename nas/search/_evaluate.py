@@ -15,6 +15,7 @@ import lightning as L
 import optuna
 import torch
 from hydra.utils import instantiate
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from nas._spec import ArchSpec
@@ -82,7 +83,15 @@ class TrainEvaluator(Evaluator):
         callbacks = [PyTorchLightningPruningCallback(trial, "val_acc")] if self.pruning else []
         trial_dir = self.run_dir / "trials" / f"{trial.number:04d}"
         trial_dir.mkdir(parents=True, exist_ok=True)
-        trainer = instantiate(self.cfg.trainer, callbacks=callbacks, default_root_dir=str(trial_dir))
+        # Each candidate's CSV and TensorBoard logs under RUN_DIR/trials/NNNN, so that
+        # `tensorboard --logdir RUN_DIR` compares the trained candidates by trial number.
+        loggers = [
+            CSVLogger(trial_dir, name="csv", version=""),
+            TensorBoardLogger(trial_dir, name="tensorboard", version=""),
+        ]
+        trainer = instantiate(
+            self.cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=str(trial_dir)
+        )
         optim = OmegaConf.to_container(self.cfg.optim)
         try:
             metrics = fit(self.proxy.spec(spec), self.proxy.datamodule, trainer, optim)

@@ -1,0 +1,61 @@
+"""``python -m nas.report RUN_DIR``: a search's report, ``report.html`` and ``report.png``, in its run
+directory.
+
+The page is self-contained (inline SVG and CSS, no script, no network): accuracy against MACs with the
+Pareto front and every baseline by name, accuracy against latency where it was measured or predicted,
+the optimization history, hyper-parameter importances, the best networks block by block, every trial,
+and the exact evaluation settings. Everything is read from the study's storage, so the command also
+shows a study that is still running. Every search writes its report when it ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nas._cli import UsageError, exits_on_usage_error
+from nas.report._report import FIGURE, REPORT, Report, gather, write, write_report
+from nas.report._source import Source, locate, open_storage
+from nas.report._structure import StageRow, structure
+from nas.report._trials import STATUSES, Row, rows, status_of
+
+
+@exits_on_usage_error
+def regenerate(run_dir: str | Path, study_name: str | None = None) -> list[Path]:
+    """Write the report of the study in ``run_dir`` (its ``study.db`` or its config's storage)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():  # locate also takes URLs and files; a report needs a folder to go in
+        raise UsageError(f"{run_dir}: no such directory")
+    source = locate(run_dir, study_name)
+    return write(source.load(), source)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m nas.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", help="a search's run directory (hydra.run.dir)")
+    parser.add_argument("--study", help="the study's name, when the storage holds several")
+    args = parser.parse_args(argv)
+    for path in regenerate(args.run_dir, args.study):
+        print(path, file=sys.stdout)
+
+
+__all__ = [
+    "FIGURE",
+    "REPORT",
+    "STATUSES",
+    "Report",
+    "Row",
+    "Source",
+    "StageRow",
+    "gather",
+    "locate",
+    "main",
+    "open_storage",
+    "regenerate",
+    "rows",
+    "status_of",
+    "structure",
+    "write",
+    "write_report",
+]

@@ -1,0 +1,214 @@
+"""What a report says about a study, gathered from the storage (and the run's config), then drawn."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from matplotlib.figure import Figure
+from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+from optuna.trial import TrialState
+
+from nas.report import _html, _plots
+from nas.report._source import Source, default_storage, hide_password, plain_config
+from nas.report._trials import COMPLETE, RUNNING, Row, rows
+from nas.search._budget import Budget, Metric, parse_budget
+from nas.search._outputs import pareto_front
+
+REPORT = "report.html"
+FIGURE = "report.png"
+BEST = 5  # networks shown block by block, besides the baselines
+MIN_IMPORTANCE_TRIALS = 5  # fANOVA on fewer evaluated trials says nothing
+
+
+@dataclass
+class Report:
+    study_name: str
+    storage: str
+    directions: list[str]
+    rows: list[Row]
+    config: dict[str, Any] | None
+    evaluation: dict[str, Any] | None
+    budgets: tuple[Budget, ...]
+    quality: str  # the quality's axis label
+    objective: str  # the first objective's axis label
+    importances: dict[str, float] | str  # or why there are none
+    figures: dict[str, str] = field(default_factory=dict)  # element id -> inline SVG
+    notes: dict[str, str] = field(default_factory=dict)  # element id -> why that figure is missing
+    generated: str = ""
+
+    @property
+    def running(self) -> int:
+        return sum(r.status == RUNNING for r in self.rows)
+
+    def best(self) -> list[Row]:
+        """The best networks within budget by the objective (the front's most accurate, for several
+        objectives), then every baseline whatever became of it."""
+        done = [r for r in self.rows if r.status == COMPLETE and r.objective and not r.over_budget]
+        if len(self.directions) == 1:
+            ranked = sorted(done, key=lambda r: r.objective[0], reverse=True)
+        else:
+            front = [v.row for v in pareto_front([_plots.Valued(r, r.objective) for r in done])]
+            ranked = sorted(front, key=lambda r: r.objective[0], reverse=True)
+        top = ranked[:BEST]
+        return top + [r for r in self.rows if r.baseline and r not in top]
+
+
+def write_report(
+    study: optuna.Study,
+    run_dir: Path,
+    *,
+    config: Any = None,
+    evaluation: Mapping[str, Any] | None = None,
+    storage: str | None = None,
+) -> list[Path]:
+    """Write ``report.html`` and ``report.png`` (the accuracy-MACs plot) into ``run_dir``.
+
+    ``config`` is the run's config (a DictConfig or plain data); ``evaluation`` what the evaluator did
+    (``Evaluator.describe()``), kept as a study attribute so that a report regenerated later shows it
+    (a resumed study keeps the record of the last run that finished, as its ``summary.md`` does).
+    """
+    if evaluation is not None and study.user_attrs.get("evaluation") != dict(evaluation):
+        study.set_user_attr("evaluation", dict(evaluation))
+    config = plain_config(config)
+    storage = storage or (config or {}).get("storage") or default_storage(run_dir)
+    source = Source(storage, study.study_name, config, run_dir)
+    return write(study, source)
+
+
+def write(study: optuna.Study, source: Source) -> list[Path]:
+    assert source.run_dir is not None
+    report = gather(study, source)
+    main = accuracy_macs(report)
+    report.figures["pareto"] = _plots.svg(main, "pareto")
+    _add_latency(report)
+    report.figures["history"] = _plots.svg(_plots.history(report.rows, report.objective), "history")
+    if isinstance(report.importances, dict):
+        report.figures["importances"] = _plots.svg(_plots.importances(report.importances), "importances")
+    else:
+        report.notes["importances"] = report.importances
+    html, png = source.run_dir / REPORT, source.run_dir / FIGURE
+    html.write_text(_html.render(report))
+    png.write_bytes(_plots.png(main))
+    return [html, png]
+
+
+def gather(study: optuna.Study, source: Source) -> Report:
+    config = source.config
+    trials = study.get_trials(deepcopy=False)
+    quality_key, quality = _quality(config, trials)
+    return Report(
+        study_name=study.study_name,
+        storage=hide_password(source.storage_label()),
+        directions=[d.name.lower() for d in study.directions],
+        rows=rows(trials, quality_key),
+        config=config,
+        evaluation=study.user_attrs.get("evaluation"),
+        budgets=_budgets(config),
+        quality=quality,
+        objective=_objective_label(config, quality, len(study.directions)),
+        importances=importances(trials, quality_key),
+        generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def accuracy_macs(report: Report) -> Figure:
+    limit = next((b for b in report.budgets if b.metric is Metric.MACS), None)
+    x = _plots.macs_axis(limit and limit.limit, str(limit) if limit else "")
+    return _plots.accuracy_vs(report.rows, x, report.quality, front=True)
+
+
+def _add_latency(report: Report) -> None:
+    """Accuracy against measured latency, else against the predictor's, else a sentence saying why not."""
+    timed = [r for r in report.rows if r.latency_ms is not None]
+    measured = [r for r in timed if not r.latency_predicted]
+    if not timed:
+        report.notes["latency"] = (
+            "No latency: this search had no latency budget, so no candidate was timed or predicted."
+        )
+        return
+    kind = "measured" if measured else "predicted"
+    limit = next((b for b in report.budgets if b.metric is Metric.LATENCY), None)
+    x = _plots.Axis(
+        f"latency, ms per image ({kind})",
+        lambda r: r.latency_ms if r.latency_predicted == (kind == "predicted") else None,
+        limit and limit.limit,
+        str(limit) if limit else "",
+    )
+    figure = _plots.accuracy_vs(report.rows, x, report.quality, front=True)
+    report.figures["latency"] = _plots.svg(figure, "latency")
+
+
+def importances(trials: list[optuna.trial.FrozenTrial], quality_key: str) -> dict[str, float] | str:
+    """Which choices mattered for the quality (fANOVA over the evaluated trials), or why it is not known.
+
+    Computed on the quality, not the objective: over-budget candidates carry a placeholder objective and
+    were never evaluated, and would otherwise count as the worst networks of the space.
+    """
+    evaluated = [
+        t
+        for t in trials
+        if t.state is TrialState.COMPLETE and _value(t, quality_key) is not None and t.distributions
+    ]
+    if len(evaluated) < MIN_IMPORTANCE_TRIALS:
+        return (
+            f"Hyper-parameter importances need at least {MIN_IMPORTANCE_TRIALS} evaluated trials; "
+            f"this study has {len(evaluated)}."
+        )
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "new study created" line for this one
+    try:
+        study = optuna.create_study(direction="maximize")  # in memory: the run's study is only read
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    for t in evaluated:
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=t.params, distributions=t.distributions, value=_value(t, quality_key)
+            )
+        )
+    try:
+        found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    except (RuntimeError, ValueError) as err:  # e.g. no parameter shared by all trials
+        return f"Hyper-parameter importances could not be computed: {err}"
+    return found or "Hyper-parameter importances: no parameter varies across the evaluated trials."
+
+
+def _value(t: optuna.trial.FrozenTrial, key: str) -> float | None:
+    for name in ("quality", key):
+        if t.user_attrs.get(name) is not None:
+            return float(t.user_attrs[name])
+    return None
+
+
+def _quality(config: dict[str, Any] | None, trials: list[optuna.trial.FrozenTrial]) -> tuple[str, str]:
+    """The attribute that holds the quality, and its axis label."""
+    evaluator = (config or {}).get("evaluator") or {}
+    if evaluator.get("kind") == "zero_cost":
+        score = str(evaluator.get("score", "score"))
+        return score, f"{score} (training-free score, higher is better)"
+    if config is None and not any("val_acc" in t.user_attrs for t in trials):
+        return "quality", "quality"
+    return "val_acc", "validation accuracy (proxy task)"
+
+
+def _objective_label(config: dict[str, Any] | None, quality: str, n_objectives: int) -> str:
+    objective = (config or {}).get("objective") or {}
+    if n_objectives > 1 or objective.get("kind") == "pareto":
+        return quality
+    if objective.get("kind") == "reward":
+        return f"reward ACC x (COST/TARGET)^w, w = {objective.get('alpha')} / {objective.get('beta')}"
+    return "objective"
+
+
+def _budgets(config: dict[str, Any] | None) -> tuple[Budget, ...]:
+    if not config:
+        return ()
+    try:
+        return parse_budget(config.get("budget"))
+    except Exception:  # a report still shows the trials of a run whose budget text we cannot read
+        return ()
