@@ -8,3 +8,5 @@ ROOT = Path(__file__).resolve().parent.parent
 CONF = ROOT / "conf"
 ARCH = CONF / "arch"
 SEARCH_SPACES = ROOT / "search_spaces"
+LATENCY_TABLES = ROOT / "latency_tables"  # measured per machine: ignored by git
+RESULTS = ROOT / "results"

@@ -146,6 +146,11 @@ class HeadSpec(Record):
         if self.classifier is Classifier.LINEAR and self.classifier_act is not Activation.NONE:
             raise SpecError("classifier_act", "only a conv classifier (SqueezeNet) has an activation")
 
+    def without_dropout(self) -> HeadSpec:
+        """The head without its dropout rates, which regularise training but are no part of the network
+        (two heads that differ only there build the same inference module)."""
+        return self.replace(dropout=0.0, hidden=tuple(d.replace(dropout=0.0) for d in self.hidden))
+
 
 class Layer(NamedTuple):
     """One block of the network as built: where it is in the spec, and its channels and stride."""

@@ -15,10 +15,9 @@ import yaml
 
 from nas import zoo
 from nas._count import count_cost
-from nas._paths import CONF, ROOT
+from nas._paths import CONF, RESULTS
 from nas.scaling import EFFICIENTNET, compound, scale
 
-RESULTS = ROOT / "results"
 COMMAND = "python -m nas.tables"
 
 

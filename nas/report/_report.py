@@ -17,6 +17,7 @@ from nas.report import _html, _plots
 from nas.report._source import Source, default_storage, hide_password, plain_config
 from nas.report._trials import COMPLETE, RUNNING, Row, rows
 from nas.search._budget import Budget, Metric, parse_budget
+from nas.search._latency import measured as measured_latencies
 from nas.search._outputs import pareto_front
 
 REPORT = "report.html"
@@ -105,7 +106,7 @@ def gather(study: optuna.Study, source: Source) -> Report:
         study_name=study.study_name,
         storage=hide_password(source.storage_label()),
         directions=[d.name.lower() for d in study.directions],
-        rows=rows(trials, quality_key),
+        rows=rows(trials, quality_key, measured_latencies(study)),
         config=config,
         evaluation=study.user_attrs.get("evaluation"),
         budgets=_budgets(config),

@@ -49,15 +49,18 @@ class Row:
         return self.feasible is False
 
 
-def rows(trials: list[FrozenTrial], quality_key: str | None = None) -> list[Row]:
-    return [row(t, quality_key) for t in trials]
+def rows(
+    trials: list[FrozenTrial], quality_key: str | None = None, measured: dict[int, float] | None = None
+) -> list[Row]:
+    """One row per trial; ``measured`` holds the latencies timed whole (the study's finalists)."""
+    return [row(t, quality_key, (measured or {}).get(t.number)) for t in trials]
 
 
-def row(t: FrozenTrial, quality_key: str | None = None) -> Row:
+def row(t: FrozenTrial, quality_key: str | None = None, measured_ms: float | None = None) -> Row:
     a = t.user_attrs
     status = status_of(t)
     evaluated = status == COMPLETE and _quality(a, quality_key) is not None
-    latency, predicted = _latency(a)
+    latency, predicted = _latency(a, measured_ms)
     return Row(
         number=t.number,
         status=status,
@@ -97,10 +100,10 @@ def _quality(attrs: dict[str, Any], key: str | None) -> float | None:
     return None
 
 
-def _latency(attrs: dict[str, Any]) -> tuple[float | None, bool]:
+def _latency(attrs: dict[str, Any], measured_ms: float | None) -> tuple[float | None, bool]:
     """Measured latency when there is one, else the predictor's."""
-    if attrs.get("latency_ms") is not None:
-        return float(attrs["latency_ms"]), False
+    if measured_ms is not None:
+        return float(measured_ms), False
     if attrs.get("latency_predicted_ms") is not None:
         return float(attrs["latency_predicted_ms"]), True
     return None, False

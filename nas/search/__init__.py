@@ -23,7 +23,6 @@ from nas._cli import exits_on_usage_error, hydra_argv
 from nas._paths import CONF
 from nas.search._budget import Budget, BudgetError, Metric, describe, parse_budget
 from nas.search._evaluate import CombinedEvaluator, Evaluator, TrainEvaluator, ZeroCostEvaluator
-from nas.search._latency import measure_latency
 from nas.search._objective import Objective
 from nas.search._outputs import pareto_front, write_outputs
 from nas.search._study import Search, make_run, optimize, prepare
@@ -71,7 +70,6 @@ __all__ = [
     "describe",
     "grad_norm",
     "main",
-    "measure_latency",
     "naswot",
     "optimize",
     "pareto_front",

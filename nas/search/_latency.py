@@ -1,80 +1,85 @@
-"""CPU latency of a spec: what a ``budget=25ms`` limits."""
+"""A latency budget in the search: predicted from a lookup table for every candidate, measured for real
+for the finalists.
+
+Predicting costs microseconds once the table has a candidate's parts (a new part is timed once, then
+kept); measuring a whole network costs about a second. So every candidate's constraint uses the
+prediction, and at the end the best candidates and the baselines are timed whole; the measurements are
+kept in the study (user attribute ``latency_measured_ms``: trial number -> ms), where a resumed run
+finds them.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import statistics
-from collections.abc import Iterator
-from time import perf_counter
+import logging
+from dataclasses import dataclass
+from pathlib import Path
 
-import torch
-from torch import nn
+import optuna
+from omegaconf import DictConfig
 
-from nas._build import build_model
-from nas._spec import ArchSpec
+from nas._cli import UsageError
+from nas._paths import LATENCY_TABLES
+from nas._spec import load_spec
+from nas.latency import LatencyTable, Setting, calibrate, random_networks
+from nas.latency._build import CALIBRATION_SEED
+from nas.latency._cli import open_table, setting_from_config
+from nas.latency._predict import best_ms, measure_networks
+from nas.latency._table import default_path
+from nas.spaces import SearchSpace
 
-_SEED = 0  # latency does not depend on the weights' values; seeded only so that runs are repeatable
-
-
-def measure_latency(
-    spec: ArchSpec, *, threads: int | None = None, warmup: int = 3, repeats: int = 10, num_classes: int = 1000
-) -> float:
-    """Median wall-clock milliseconds of one forward pass of ``build_model(spec)`` on this machine's CPU.
-
-    The model runs in eval mode under ``torch.inference_mode()`` on one image of shape
-    ``(1, in_channels, resolution, resolution)``: ``warmup`` untimed passes, then the median of
-    ``repeats`` timed ones. ``threads`` sets ``torch.set_num_threads`` for the measurement only; the
-    previous setting is restored afterwards. The weights are drawn under a forked, seeded RNG, so the
-    global RNG is left as it was.
-
-    This is a measurement, not a model: it depends on this machine, its load and its PyTorch build, and
-    is noisy where other work shares the CPU (the median resists outliers, not a slower machine). A
-    latency predictor, e.g. a lookup table of per-block latencies, may later replace it in the search.
-    """
-    if threads is not None:
-        _check_at_least("threads", threads, 1)
-    _check_at_least("warmup", warmup, 0)
-    _check_at_least("repeats", repeats, 1)
-    model, x = _seeded_model_and_input(spec, num_classes)
-    with _num_threads(threads):
-        return _median_ms(model, x, warmup, repeats)
+MEASURED = "latency_measured_ms"  # the study's user attribute
+log = logging.getLogger("nas.search")
 
 
-def _check_at_least(name: str, value: int, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}; got {value!r}")
+@dataclass(frozen=True)
+class Latency:
+    """The table a search predicts with, where it is saved, and how many finalists are timed whole."""
+
+    table: LatencyTable
+    path: Path
+    finalists: int
+    num_classes: int
+
+    def save(self) -> None:
+        self.table.save(self.path)
 
 
-def _seeded_model_and_input(spec: ArchSpec, num_classes: int) -> tuple[nn.Module, torch.Tensor]:
-    with torch.random.fork_rng(devices=[]):  # CPU only: leaves the global generator's state untouched
-        torch.manual_seed(_SEED)
-        model = build_model(spec, num_classes=num_classes).eval()
-        x = torch.randn(1, spec.in_channels, spec.resolution, spec.resolution)
-    return model, x
+def open_latency(cfg: DictConfig, space: SearchSpace, num_classes: int) -> Latency:
+    """The table of ``cfg.latency`` (by default the space's table for this machine, created when there
+    is none); a table without a fitted overhead is calibrated on a few networks of the space first."""
+    setting: Setting = setting_from_config(cfg.latency)
+    path = Path(cfg.latency.table) if cfg.latency.table else default_path(LATENCY_TABLES, space.name, setting)
+    if not isinstance(cfg.latency.finalists, int) or cfg.latency.finalists < 0:
+        raise UsageError(f"latency.finalists: expected an integer >= 0; got {cfg.latency.finalists!r}")
+    table = open_table(path, setting, create=True)
+    if table.calibration is None:
+        log.warning(
+            "latency: %s has no fitted overhead; timing %d networks of %s for it (parts the table lacks are "
+            "timed as candidates need them; `python -m nas.latency build space=%s` times them all ahead)",
+            path,
+            cfg.latency.calibration,
+            space.name,
+            space.name,
+        )
+        calibrate(table, random_networks(space, cfg.latency.calibration, CALIBRATION_SEED), num_classes)
+        table.save(path)
+    return Latency(table, path, cfg.latency.finalists, num_classes)
 
 
-@contextlib.contextmanager
-def _num_threads(threads: int | None) -> Iterator[None]:
-    """``torch.set_num_threads(threads)`` inside the block, the previous value after it (even on error)."""
-    if threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+def measured(study: optuna.Study) -> dict[int, float]:
+    """Trial number -> measured milliseconds, for the trials timed whole so far."""
+    return {int(k): float(v) for k, v in study.user_attrs.get(MEASURED, {}).items()}
 
 
-def _median_ms(model: nn.Module, x: torch.Tensor, warmup: int, repeats: int) -> float:
-    """Warm up (first-call allocation, kernel selection), then the median of ``repeats`` timed passes."""
-    times = []
-    with torch.inference_mode():
-        for _ in range(warmup):
-            model(x)
-        for _ in range(repeats):
-            start = perf_counter()
-            model(x)
-            times.append((perf_counter() - start) * 1000.0)
-    return float(statistics.median(times))
+def measure_finalists(study: optuna.Study, ranked: list[optuna.trial.FrozenTrial], latency: Latency) -> None:
+    """Time the first ``latency.finalists`` of ``ranked`` and every baseline whole, unless already timed."""
+    done = measured(study)
+    baselines = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("baseline")]
+    todo = {t.number: t for t in [*ranked[: latency.finalists], *baselines] if t.number not in done}
+    todo = {n: t for n, t in todo.items() if "spec" in t.user_attrs}  # a trial that failed to decode has none
+    specs = [load_spec(t.user_attrs["spec"]) for t in todo.values()]
+    if specs:
+        times = measure_networks(specs, latency.table, latency.num_classes)
+        done |= {n: best_ms(m) for n, m in zip(todo, times, strict=True)}
+        study.set_user_attr(MEASURED, {str(k): v for k, v in sorted(done.items())})
+    latency.save()

@@ -10,8 +10,9 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.search._budget import describe
+from nas.search._budget import Metric, describe
 from nas.search._evaluate import Evaluator
+from nas.search._latency import measure_finalists, measured
 from nas.search._study import Search
 
 _COLUMNS = [
@@ -22,7 +23,8 @@ _COLUMNS = [
     "macs",
     "params",
     "activation_bytes",
-    "latency_ms",
+    "latency_predicted_ms",
+    "latency_measured_ms",
     "val_acc",
     "quality",
     "objective",
@@ -36,22 +38,31 @@ def write_outputs(study: optuna.Study, search: Search, evaluator: Evaluator, run
     """``trials.csv``; ``best_arch.yaml`` (one objective) or ``pareto.csv`` and ``pareto/*.yaml``;
     ``summary.md``. Returns the files written."""
     trials = study.get_trials(deepcopy=False)
-    written = [_write_trials(trials, run_dir / "trials.csv")]
     done = [t for t in trials if t.state is TrialState.COMPLETE and t.user_attrs.get("feasible")]
     done = [t for t in done if "quality" in t.user_attrs]
-    if len(study.directions) == 1:
-        best = sorted(done, key=lambda t: t.values[0], reverse=True)
+    single = len(study.directions) == 1
+    ranked = sorted(done, key=lambda t: t.values[0], reverse=True) if single else pareto_front(done)
+    if search.latency is not None:
+        measure_finalists(study, ranked, search.latency)
+    times = measured(study)
+    written = [_write_trials(trials, times, run_dir / "trials.csv")]
+    if single:
+        best = [t for t in ranked if _within_measured_budget(t, times, search)]
         if best:
             path = run_dir / "best_arch.yaml"
             path.write_text(_spec_text(best[0]))
             written.append(path)
-        ranked = best
     else:
-        ranked = pareto_front(done)
-        written += _write_pareto(ranked, run_dir)
+        written += _write_pareto(ranked, times, run_dir)
     summary = run_dir / "summary.md"
-    summary.write_text(_summary(study, search, evaluator, ranked, trials))
+    summary.write_text(_summary(study, search, evaluator, ranked, trials, times))
     return [*written, summary]
+
+
+def _within_measured_budget(t: FrozenTrial, times: dict[int, float], search: Search) -> bool:
+    """False for a finalist whose measured latency breaks a budget its prediction met."""
+    limits = [b.limit for b in search.budgets if b.metric is Metric.LATENCY]
+    return t.number not in times or all(times[t.number] <= limit for limit in limits)
 
 
 def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
@@ -72,7 +83,7 @@ def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
     return sorted(front, key=lambda t: (t.values[1], -t.values[0]))
 
 
-def _write_trials(trials: list[FrozenTrial], path: Path) -> Path:
+def _write_trials(trials: list[FrozenTrial], times: dict[int, float], path: Path) -> Path:
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, _COLUMNS)
         writer.writeheader()
@@ -86,8 +97,9 @@ def _write_trials(trials: list[FrozenTrial], path: Path) -> Path:
                     "feasible": a.get("feasible", ""),
                     **{
                         k: a.get(k, "")
-                        for k in ("macs", "params", "activation_bytes", "latency_ms", "val_acc")
+                        for k in ("macs", "params", "activation_bytes", "latency_predicted_ms", "val_acc")
                     },
+                    "latency_measured_ms": times.get(t.number, ""),
                     "quality": a.get("quality", ""),
                     "objective": "" if t.values is None else " ".join(f"{v:.6g}" for v in t.values),
                     "screened_out": a.get("screened_out", ""),
@@ -98,13 +110,24 @@ def _write_trials(trials: list[FrozenTrial], path: Path) -> Path:
     return path
 
 
-def _write_pareto(front: list[FrozenTrial], run_dir: Path) -> list[Path]:
+def _write_pareto(front: list[FrozenTrial], times: dict[int, float], run_dir: Path) -> list[Path]:
     folder = run_dir / "pareto"
     folder.mkdir(exist_ok=True)
     path = run_dir / "pareto.csv"
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["number", "baseline", "quality", "macs", "params", "latency_ms", "spec"])
+        writer.writerow(
+            [
+                "number",
+                "baseline",
+                "quality",
+                "macs",
+                "params",
+                "latency_predicted_ms",
+                "latency_measured_ms",
+                "spec",
+            ]
+        )
         for t in front:
             spec_path = folder / f"trial_{t.number:04d}.yaml"
             spec_path.write_text(_spec_text(t))
@@ -116,7 +139,8 @@ def _write_pareto(front: list[FrozenTrial], run_dir: Path) -> list[Path]:
                     a["quality"],
                     a["macs"],
                     a["params"],
-                    a.get("latency_ms", ""),
+                    a.get("latency_predicted_ms", ""),
+                    times.get(t.number, ""),
                     spec_path.relative_to(run_dir).as_posix(),
                 ]
             )
@@ -142,6 +166,7 @@ def _summary(
     evaluator: Evaluator,
     ranked: list[FrozenTrial],
     trials: list[FrozenTrial],
+    times: dict[int, float],
 ) -> str:
     states = {s.name.lower(): sum(t.state is s for t in trials) for s in TrialState}
     over = sum(
@@ -158,20 +183,46 @@ def _summary(
         "their cost).",
         f"- Evaluation: {json.dumps(evaluator.describe())}",
         f"- Objective: {search.objective.to_data() or {'kind': 'reward'}}, quality = {evaluator.quality}.",
+        *_latency_note(search),
         "",
-        "| trial | network | MACs (M) | params (M) | quality | objective |",
-        "|---:|---|---:|---:|---:|---|",
     ]
     shown = ranked[:10] + [t for t in ranked[10:] if t.user_attrs.get("baseline")]
     baselines = [t for t in trials if t.user_attrs.get("baseline") and t not in shown]
-    for t in shown + baselines:
+    return "\n".join(lines + _table(shown + baselines, times, search.latency is not None)) + "\n"
+
+
+def _latency_note(search: Search) -> list[str]:
+    if search.latency is None:
+        return []
+    table = search.latency.table
+    env, cal = table.environment, table.calibration
+    overhead = f" + {cal.overhead_ms:.2f} ms overhead" if cal else ""
+    where = f"{env.device_name}, {env.threads} thread(s), batch {env.batch_size}, {env.backend}"
+    return [
+        f"- Latency: predicted for every candidate from `{search.latency.path.name}` ({len(table)} parts"
+        f"{overhead}; {where}); the best {search.latency.finalists} and the baselines measured whole.",
+    ]
+
+
+def _table(trials: list[FrozenTrial], times: dict[int, float], latency: bool) -> list[str]:
+    head = "| trial | network | MACs (M) | params (M) |"
+    rule = "|---:|---|---:|---:|"
+    if latency:
+        head, rule = head + " predicted (ms) | measured (ms) |", rule + "---:|---:|"
+    lines = [head + " quality | objective |", rule + "---:|---|"]
+    for t in trials:
         a = t.user_attrs
         name = a.get("baseline") or "searched"
         flag = "" if a.get("feasible") else " (over budget)"
         q = f"{a['quality']:.4f}" if "quality" in a else t.state.name.lower()
         objective = "" if t.values is None else " ".join(f"{v:.4g}" for v in t.values)
-        lines.append(
-            f"| {t.number} | {name}{flag} | {a.get('macs', 0) / 1e6:.1f} | {a.get('params', 0) / 1e6:.2f} "
-            f"| {q} | {objective} |"
-        )
-    return "\n".join(lines) + "\n"
+        row = f"| {t.number} | {name}{flag} | {a.get('macs', 0) / 1e6:.1f} | {a.get('params', 0) / 1e6:.2f} |"
+        if latency:
+            predicted = a.get("latency_predicted_ms")
+            row += f" {_ms(predicted)} | {_ms(times.get(t.number))} |"
+        lines.append(f"{row} {q} | {objective} |")
+    return lines
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"

@@ -17,9 +17,10 @@ from nas import spaces, zoo
 from nas._cli import UsageError
 from nas._count import count_cost
 from nas._spec import dump_spec
+from nas.latency import predict
 from nas.search._budget import Budget, Metric, needs_latency, parse_budget
 from nas.search._evaluate import Evaluator, make_evaluator
-from nas.search._latency import measure_latency
+from nas.search._latency import Latency, open_latency
 from nas.search._objective import Objective
 from nas.spaces import NotInSpace, SearchSpace
 
@@ -37,6 +38,7 @@ class Search:
     num_classes: int
     n_trials: int
     baselines: dict[str, dict[str, Any]]  # name -> parameters
+    latency: Latency | None = None  # the lookup table, when a budget limits latency
 
 
 def prepare(cfg: DictConfig) -> Search:
@@ -48,7 +50,9 @@ def prepare(cfg: DictConfig) -> Search:
         raise UsageError(f"n_trials: expected an integer >= 1; got {cfg.n_trials!r}")
     objective = Objective.from_data(OmegaConf.to_container(cfg.objective), "objective")
     _check_reachable(space, budgets, cfg.num_classes)
-    return Search(space, budgets, objective, cfg.num_classes, cfg.n_trials, _baselines(cfg.baselines, space))
+    baselines = _baselines(cfg.baselines, space)
+    latency = open_latency(cfg, space, cfg.num_classes) if needs_latency(budgets) else None
+    return Search(space, budgets, objective, cfg.num_classes, cfg.n_trials, baselines, latency)
 
 
 def _check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classes: int) -> None:
@@ -130,17 +134,12 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
             trial.set_user_attr(key, value)
         trial.set_user_attr("spec", dump_spec(spec))
         latency = None
-        if needs_latency(budgets) and all(
-            b.violation(cost.macs, cost.params, 0.0) <= 0 for b in budgets if b.metric is not Metric.LATENCY
-        ):
-            latency = measure_latency(spec, num_classes=search.num_classes)
-            trial.set_user_attr("latency_ms", latency)
+        if search.latency is not None:  # new parts are timed once and kept in the table
+            latency = predict(spec, search.latency.table, search.num_classes)
+            trial.set_user_attr("latency_predicted_ms", latency)
         feasible = True
         for budget in budgets:
-            if budget.metric is Metric.LATENCY and latency is None:
-                violation = 1.0  # not measured: already over another budget
-            else:
-                violation = budget.violation(cost.macs, cost.params, latency)
+            violation = budget.violation(cost.macs, cost.params, latency)
             trial.set_constraint(str(budget), violation)
             feasible &= violation <= 0
         trial.set_user_attr("feasible", feasible)
@@ -179,6 +178,7 @@ def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Eval
     search = prepare(cfg)
     evaluator = make_evaluator(cfg, run_dir)  # loads the data: a missing data set stops us here
     study = open_study(cfg, search, run_dir)
+    study.set_user_attr("evaluation", evaluator.describe())  # what a report made mid-run shows
     return search, study, evaluator
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,7 +34,7 @@ from nas._record import SpecError
 from nas._spec import ArchSpec, HeadSpec, StageSpec
 from nas.blocks import Block
 from nas.scaling import scale_head, scale_resolution, scale_stage
-from nas.spaces._stage import Scaling, StageTemplate, stage_cost
+from nas.spaces._stage import LayerInput, Scaling, StageTemplate, stage_cost
 from nas.spaces._template import Chooser, Label, Node, Pick, parse, refs, resolve, values
 from nas.spaces._template import count as count_node
 
@@ -124,6 +125,10 @@ class SearchSpace:
         """A network of the space, every choice suggested to ``trial`` (define-by-run)."""
         return self._decode(_TrialChooser(trial), f"{self.name}_{trial.number}")
 
+    def draw(self, rng: random.Random, name: str | None = None) -> ArchSpec:
+        """A network drawn uniformly choice by choice, as Optuna's RandomSampler would, without a study."""
+        return self._decode(_RandomChooser(rng), name or self.name)
+
     def decode(self, params: Mapping[str, Label], name: str | None = None) -> ArchSpec:
         """The network a trial's parameters describe (``trial.params``)."""
         return self._decode(_ParamsChooser(params), name or self.name)
@@ -167,6 +172,26 @@ class SearchSpace:
             for y, cost in states.items():
                 best = min(best, cost + getattr(head_cost(head, y, num_classes)[0], metric))
         return int(best)
+
+    def layer_inputs(self) -> tuple[set[LayerInput], set[tuple[HeadSpec, Shape]]]:
+        """Every distinct layer any network of the space contains (stem and stages, each with its input
+        shape), and every distinct head with its input: what a latency lookup table must hold."""
+        layers: set[LayerInput] = set()
+        heads: set[tuple[HeadSpec, Shape]] = set()
+        for g in self._all_scalings():
+            shapes = {Shape(self.in_channels, g.resolution, g.resolution)}
+            for stage in self._stem(g):
+                for r in range(stage.repeats):
+                    (x,) = shapes
+                    stride = stage.stride if r == 0 else 1
+                    cout = stage.block.out_channels(x.c, stage.out)
+                    layers.add(LayerInput(stage.block.canonical(x.c, cout, stride), x, cout, stride))
+                    shapes = {stage.block.cost(x, cout, stride)[1]}
+            for template in self.stages:
+                found, shapes = template.layer_inputs_from(shapes, g)
+                layers |= found
+            heads |= {(self._head(g), y) for y in shapes}
+        return layers, heads
 
     # -- decoding -----------------------------------------------------------------------------------------
 
@@ -298,6 +323,14 @@ class _TrialChooser:
         return self.trial.suggest_categorical(name, labels)
 
 
+class _RandomChooser:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def choose(self, name: str, labels: tuple[Label, ...]) -> Label:
+        return self.rng.choice(labels)
+
+
 class _ParamsChooser:
     def __init__(self, params: Mapping[str, Label]) -> None:
         self.params = params
@@ -362,7 +395,7 @@ class _Matcher:
         self.target = [
             _canonical(layer.block, layer.cin, layer.cout, layer.stride) for layer in spec.layers()
         ]
-        self.head = _plain_head(spec.head)
+        self.head = spec.head.without_dropout()
         self.deepest = _Mismatch(-1, "no choice matches")
 
     def search(self) -> dict[str, Label] | None:
@@ -428,7 +461,7 @@ class _Matcher:
                 _Mismatch(position, f"the space ends before its layer {position} ({self._show(position)})")
             )
             return False
-        if _plain_head(self.space._head(g)) != self.head:
+        if self.space._head(g).without_dropout() != self.head:
             self._note(_Mismatch(position, f"no choice reproduces its head {self.spec.head.to_data()}"))
             return False
         return True
@@ -466,11 +499,6 @@ def _replays(
 
 def _canonical(block: Block, cin: int, cout: int, stride: int) -> Canonical:
     return block.canonical(cin, cout, stride), cin, cout, stride
-
-
-def _plain_head(head: HeadSpec) -> HeadSpec:
-    """The head without its dropout rates, which regularise training but are no part of the network."""
-    return head.replace(dropout=0.0, hidden=tuple(d.replace(dropout=0.0) for d in head.hidden))
 
 
 # -- parsing helpers ----------------------------------------------------------------------------------------

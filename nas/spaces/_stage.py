@@ -17,7 +17,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nas._cost import Cost, Shape
 from nas._record import SpecError
@@ -38,6 +38,15 @@ class Scaling:
     depth: float
     resolution: int
     shared: Mapping[str, Any]
+
+
+class LayerInput(NamedTuple):
+    """One layer as a latency table keys it: the block (canonical), its input, output width and stride."""
+
+    block: Block
+    x: Shape
+    cout: int
+    stride: int
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,41 @@ class StageTemplate:
                     best[y] = min(best.get(y, cost), cost)
         return best
 
+    def layer_inputs_from(self, inputs: set[Shape], g: Scaling) -> tuple[set[LayerInput], set[Shape]]:
+        """:meth:`layer_inputs` from each of several input shapes, merged."""
+        layers: set[LayerInput] = set()
+        outputs: set[Shape] = set()
+        for x in inputs:
+            found, shapes = self.layer_inputs(x, g)
+            layers |= found
+            outputs |= shapes
+        return layers, outputs
+
+    def layer_inputs(self, x: Shape, g: Scaling) -> tuple[set[LayerInput], set[Shape]]:
+        """Every distinct layer this stage can contain from input ``x``, and its possible output shapes.
+
+        Repeat by repeat, so that blocks whose output width follows from their input (a dense layer)
+        are followed correctly; the later repeats of MBConv-like stages collapse onto one set of shapes."""
+        depths = {scale_depth(r, g.depth) for r in values(self.repeats, g.shared)}
+        layers: set[LayerInput] = set()
+        outputs = {x} if 0 in depths else set()
+        for kind, out, stride in itertools.product(
+            self.kinds, values(self.out, g.shared), values(self.stride, g.shared)
+        ):
+            cout = None if out is None else scale_width(out, g.width)
+            opts = self.options[kind]
+            fixed_node = {k: v for k, v in opts.items() if k not in self.per_layer}
+            layer_values = list(values({k: v for k, v in opts.items() if k in self.per_layer}, g.shared))
+            for fixed in values(fixed_node, g.shared):
+                shapes = {x}
+                for r in range(max(depths)):
+                    found = _layers_from(kind, fixed, layer_values, shapes, cout, stride if r == 0 else 1, g)
+                    layers |= found
+                    shapes = {_output(layer) for layer in found}
+                    if r + 1 in depths:
+                        outputs |= shapes
+        return layers, outputs
+
     def _layer_min_costs(
         self, kind: str, x: Shape, out: int | None, stride: int, g: Scaling, metric: str
     ) -> Iterator[tuple[Shape, int, int]]:
@@ -205,6 +249,33 @@ def _min_layer(
         if best is None or getattr(cost, metric) < best[0]:
             best = (getattr(cost, metric), y)
     return best
+
+
+def _layers_from(
+    kind: str,
+    fixed: dict[str, Any],
+    layers: list[dict[str, Any]],
+    shapes: set[Shape],
+    out: int | None,
+    stride: int,
+    g: Scaling,
+) -> set[LayerInput]:
+    """One repeat's distinct layers from each input shape; invalid option combinations are left out, as
+    the sampler never produces them."""
+    found = set()
+    for x, layer in itertools.product(shapes, layers):
+        try:
+            block = scale_block(_block(kind, {**fixed, **layer}, ""), g.width)
+            cout = block.out_channels(x.c, out)
+            block.check(x.c, cout, stride)
+        except SpecError:
+            continue
+        found.add(LayerInput(block.canonical(x.c, cout, stride), x, cout, stride))
+    return found
+
+
+def _output(layer: LayerInput) -> Shape:
+    return layer.block.cost(layer.x, layer.cout, layer.stride)[1]
 
 
 def stage_cost(stage: StageSpec, x: Shape) -> tuple[Cost, Shape]:

@@ -183,9 +183,12 @@ def test_latency_plot_from_measurements_else_from_predictions(tmp_path: Path) ->
     assert 'id="latency"' in html and "latency, ms per image (predicted)" in html
     measured = tmp_path / "measured"
     measured.mkdir()
-    write_report(_small_study(measured, 3, latency_predicted_ms=4.0, latency_ms=9.0), measured)
+    study = _small_study(measured, 3, latency_predicted_ms=4.0)
+    study.set_user_attr("latency_measured_ms", {str(t.number): 9.0 + t.number for t in study.trials})
+    write_report(study, measured)  # the search keeps its finalists' measurements in the study
     html = (measured / "report.html").read_text()
     assert "latency, ms per image (measured)" in html and "(predicted)" not in html
+    assert "11.00" in html  # trial 2's measurement
 
 
 def test_too_few_trials_for_importances_is_said_not_raised(tmp_path: Path) -> None:

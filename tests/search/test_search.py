@@ -4,6 +4,7 @@ training-free evaluator (seconds per candidate) unless training is what is teste
 from __future__ import annotations
 
 import csv
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from hydra import compose, initialize_config_dir
 
 from nas import build_model, load_spec
 from nas._paths import CONF
+from nas.latency import LatencyTable, Setting, _predict, load_table, predict
+from nas.latency._table import Environment
 from nas.search import run
 
 DATA = ["data.limit_train=64", "data.limit_val=32"]
@@ -132,13 +135,53 @@ def test_the_train_evaluator_trains_feasible_candidates(tmp_path: Path) -> None:
     assert all(0.0 <= float(r["val_acc"]) <= 1.0 for r in rows)
 
 
-def test_a_latency_budget_times_candidates_within_the_other_budgets(tmp_path: Path) -> None:
-    run(config(tmp_path, "n_trials=3", "budget=[250MFLOPs,40ms]", "baselines=[]", "sampler=random"), tmp_path)
-    for row in trials(tmp_path):
-        within_macs = int(row["macs"]) <= 250e6
-        assert (row["latency_ms"] != "") == within_macs  # timed only when the MAC budget is met
-        if within_macs:
-            assert row["feasible"] == str(float(row["latency_ms"]) <= 40.0)
+def test_a_latency_budget_is_predicted_for_every_candidate_and_measured_for_the_finalists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_predict, "PART_TIME_S", 0.0)  # a few runs per part: bookkeeping, not precision
+    monkeypatch.setattr(_predict, "NETWORK_TIME_S", 0.0)
+    table = tmp_path / "latency.json"
+    cfg = config(
+        tmp_path,
+        "n_trials=4",
+        "budget=[60MFLOPs,6ms]",
+        "resolution=96",
+        "baselines=[mnasnet_a1]",
+        "sampler=random",
+        f"latency.table={table}",
+        "latency.calibration=2",
+        "latency.finalists=1",
+    )
+    run(cfg, tmp_path)
+    study = optuna.load_study(study_name="mnas-60MFLOPs-6ms", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    grown = load_table(table)  # saved with every candidate's parts: predicting again times nothing
+    assert grown.calibration is not None and grown.calibration.networks == 2
+    rows = {int(r["number"]): r for r in trials(tmp_path)}
+    size = len(grown)
+    for t in study.trials:
+        predicted = predict(load_spec(t.user_attrs["spec"]), grown)
+        # saved entries are rounded to 10 ns
+        assert t.user_attrs["latency_predicted_ms"] == pytest.approx(predicted, abs=1e-3)
+        assert len(grown) == size
+        feasible = t.user_attrs["macs"] <= 60e6 and predicted <= 6.0
+        assert t.user_attrs["feasible"] is feasible
+        assert float(rows[t.number]["latency_predicted_ms"]) == pytest.approx(predicted, abs=1e-3)
+    measured = {int(k): v for k, v in study.user_attrs["latency_measured_ms"].items()}
+    baseline = next(t.number for t in study.trials if t.user_attrs.get("baseline"))
+    assert baseline in measured and all(v > 0 for v in measured.values())
+    assert all(float(rows[n]["latency_measured_ms"]) == pytest.approx(v) for n, v in measured.items())
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| predicted (ms) | measured (ms) |" in summary and "latency.json" in summary
+
+
+def test_a_latency_table_from_another_machine_stops_the_search(tmp_path: Path, capsys) -> None:
+    table = tmp_path / "phone.json"
+    LatencyTable(dataclasses.replace(Environment.here(Setting()), device_name="A Phone CPU")).save(table)
+    with pytest.raises(SystemExit) as info:
+        run(config(tmp_path, "budget=25ms", f"latency.table={table}"), tmp_path)
+    assert info.value.code == 2
+    assert "measured elsewhere (device_name: table 'A Phone CPU'" in capsys.readouterr().err
+    assert not (tmp_path / "study.db").exists()  # refused before the first trial
 
 
 @pytest.mark.parametrize(

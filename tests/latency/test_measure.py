@@ -1,4 +1,5 @@
-"""measure_latency: a median of real forward passes, leaving threads and the global RNG as they were."""
+"""measure: the median of real forward passes, with their spread, leaving the thread count and the
+global RNG as they were."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import torch
 from torch import nn
 
 from nas import ArchSpec, count_cost, load_spec
-from nas.search import _latency
-from nas.search._latency import measure_latency
+from nas.latency import Measurement, Setting, measure
+from nas.latency import _measure as _latency
+from nas.latency._measure import steady_allocator
 
 TINY = load_spec("resolution: 16\nstages:\n- {block: conv, out: 4}\n")
 # Thousands of times the multiply-adds of TINY (checked below), so that the comparison is not flaky.
@@ -43,7 +45,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
 
 
 def test_a_real_measurement_is_positive_and_finite() -> None:
-    ms = measure_latency(TINY, threads=1, warmup=1, repeats=3, num_classes=10)
+    ms = measure(TINY, Setting(threads=1), warmup=1, repeats=3, num_classes=10).median_ms
     assert isinstance(ms, float)
     assert math.isfinite(ms) and ms > 0
 
@@ -51,8 +53,8 @@ def test_a_real_measurement_is_positive_and_finite() -> None:
 def test_more_multiply_adds_take_longer() -> None:
     tiny, big = count_cost(TINY, num_classes=10), count_cost(BIG, num_classes=10)
     assert big.macs >= 1000 * tiny.macs
-    fast = measure_latency(TINY, threads=1, warmup=2, repeats=7, num_classes=10)
-    slow = measure_latency(BIG, threads=1, warmup=2, repeats=7, num_classes=10)
+    fast = measure(TINY, Setting(threads=1), warmup=2, repeats=7, num_classes=10).median_ms
+    slow = measure(BIG, Setting(threads=1), warmup=2, repeats=7, num_classes=10).median_ms
     assert slow > 2 * fast
 
 
@@ -67,8 +69,8 @@ def test_the_global_rng_is_untouched_and_the_weights_are_seeded(monkeypatch: pyt
         return built[-1]
 
     monkeypatch.setattr(_latency, "build_model", build)
-    measure_latency(TINY, warmup=0, repeats=1, num_classes=10)
-    measure_latency(TINY, warmup=0, repeats=1, num_classes=10)
+    measure(TINY, Setting(), warmup=0, repeats=1, num_classes=10)
+    measure(TINY, Setting(), warmup=0, repeats=1, num_classes=10)
     assert torch.equal(torch.get_rng_state(), before)
     first, second = (dict(m.state_dict()) for m in built)
     assert all(torch.equal(first[k], second[k]) for k in first)  # same seed, same weights
@@ -77,9 +79,9 @@ def test_the_global_rng_is_untouched_and_the_weights_are_seeded(monkeypatch: pyt
 def test_eval_mode_inference_mode_batch_one_and_call_counts(recorder: Recorder) -> None:
     spec = load_spec("in_channels: 1\nresolution: 12\nstages:\n- {block: conv, out: 4}\n")
     recorder.train()
-    measure_latency(spec, warmup=2, repeats=5)
+    measure(spec, Setting(batch_size=3), warmup=2, repeats=5)
     assert len(recorder.calls) == 2 + 5
-    assert set(recorder.calls) == {(False, True, torch.get_num_threads(), (1, 1, 12, 12))}
+    assert set(recorder.calls) == {(False, True, 1, (3, 1, 12, 12))}
     assert not torch.is_inference_mode_enabled()
 
 
@@ -87,21 +89,29 @@ def test_threads_are_set_during_the_measurement_and_restored_after(recorder: Rec
     previous = torch.get_num_threads()
     wanted = 1 if previous != 1 else 2
     try:
-        measure_latency(TINY, threads=wanted, warmup=1, repeats=2)
+        measure(TINY, Setting(threads=wanted), warmup=1, repeats=2)
         assert {threads for _, _, threads, _ in recorder.calls} == {wanted}
         assert torch.get_num_threads() == previous
         recorder.fail = True
         with pytest.raises(RuntimeError, match="boom"):
-            measure_latency(TINY, threads=wanted)
+            measure(TINY, Setting(threads=wanted))
         assert torch.get_num_threads() == previous  # restored on error too
     finally:
         torch.set_num_threads(previous)
 
 
-def test_threads_none_leaves_the_setting_alone(recorder: Recorder) -> None:
-    previous = torch.get_num_threads()
-    measure_latency(TINY, warmup=0, repeats=2)
-    assert {threads for _, _, threads, _ in recorder.calls} == {previous}
+def test_a_minimum_time_adds_runs(recorder: Recorder) -> None:
+    m = measure(TINY, Setting(), warmup=0, repeats=2, min_time_s=0.05)
+    assert m.runs == len(recorder.calls) > 2
+    assert m.min_ms <= m.median_ms <= m.mean_ms * 10 and m.std_ms >= 0
+
+
+def test_a_module_needs_its_input_shape_and_a_traced_backend_runs_it() -> None:
+    conv = nn.Conv2d(3, 8, 3)
+    with pytest.raises(ValueError, match="input_shape: needed"):
+        measure(conv, Setting())
+    m = measure(conv, Setting(backend="torchscript"), input_shape=(3, 16, 16), warmup=1, repeats=3)
+    assert m.runs == 3 and m.median_ms > 0
 
 
 def test_the_result_is_the_median_of_the_timed_passes(
@@ -111,26 +121,55 @@ def test_the_result_is_the_median_of_the_timed_passes(
     durations = [5.0, 1.0, 4.0, 2.0, 30.0]
     stamps = iter([t for i, d in enumerate(durations) for t in (100.0 * i, 100.0 * i + d / 1000)])
     monkeypatch.setattr(_latency, "perf_counter", lambda: next(stamps))
-    assert measure_latency(TINY, warmup=3, repeats=5) == pytest.approx(4.0)
+    m = measure(TINY, Setting(), warmup=3, repeats=5)
     assert len(recorder.calls) == 3 + 5
+    assert (m.median_ms, m.min_ms, m.runs) == (pytest.approx(4.0), pytest.approx(1.0), 5)
+    assert m.mean_ms == pytest.approx(8.4) and m.std_ms == pytest.approx(
+        148.3**0.5
+    )  # sample standard deviation
     # An even count: the mean of the two middle passes.
     even = iter([0.0, 0.001, 1.0, 1.003])
     monkeypatch.setattr(_latency, "perf_counter", lambda: next(even))
-    assert measure_latency(TINY, warmup=0, repeats=2) == pytest.approx(2.0)
+    assert measure(TINY, Setting(), warmup=0, repeats=2).median_ms == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"warmup": -1}, "warmup: expected an integer >= 0; got -1"),
+        ({"repeats": 0}, "repeats: expected an integer >= 1; got 0"),
+        ({"repeats": 2.5}, "repeats: expected an integer >= 1; got 2.5"),
+    ],
+)
+def test_bad_arguments(recorder: Recorder, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        measure(TINY, Setting(), **kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == message
+    assert recorder.calls == []
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"threads": 0}, "threads: expected an integer >= 1; got 0"),
-        ({"warmup": -1}, "warmup: expected an integer >= 0; got -1"),
-        ({"repeats": 0}, "repeats: expected an integer >= 1; got 0"),
-        ({"repeats": 2.5}, "repeats: expected an integer >= 1; got 2.5"),
         ({"threads": True}, "threads: expected an integer >= 1; got True"),
+        ({"batch_size": 0}, "batch_size: expected an integer >= 1; got 0"),
+        ({"backend": "tvm"}, "backend: expected one of eager, torchscript, compile; got 'tvm'"),
+        ({"device": "tpu"}, "device: expected cpu, cuda or cuda:N; got 'tpu'"),
     ],
 )
-def test_bad_settings(recorder: Recorder, kwargs: dict[str, object], message: str) -> None:
+def test_bad_settings(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError) as info:
-        measure_latency(TINY, **kwargs)  # type: ignore[arg-type]
+        Setting(**kwargs)  # type: ignore[arg-type]
     assert str(info.value) == message
-    assert recorder.calls == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_cuda_without_a_gpu_is_refused() -> None:
+    with pytest.raises(ValueError, match="device: 'cuda' asked for, but this torch sees no CUDA device"):
+        Setting(device="cuda")
+
+
+def test_the_allocator_setting_is_reported() -> None:
+    assert steady_allocator() in ("glibc: no trim, no mmap", "default")
+    assert isinstance(Measurement.of([1.0, 3.0]).std_ms, float)

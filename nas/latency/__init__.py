@@ -1,0 +1,45 @@
+"""Latency: measured on the target device, predicted from per-part lookup tables, and the prediction proven.
+
+- :func:`measure` times a spec or module (warm-up, repeated runs, median and spread) in a
+  :class:`Setting`: device, threads, batch size, back-end.
+- A :class:`LatencyTable` holds the measured latency of every distinct part (a layer at its input
+  shape, or a head) a search space can produce, keyed by device, threads, batch size, back-end and
+  torch version (``python -m nas.latency build space=mnas``); :func:`load_table` refuses a table from
+  another machine or a corrupt file.
+- :func:`predict` sums a network's parts and adds the table's fitted overhead; parts the table lacks are
+  measured and added. ``python -m nas.latency validate space=mnas n=50`` checks predictions against
+  measurements and writes ``results/latency_DEVICE.md``.
+"""
+
+from __future__ import annotations
+
+from nas.latency._build import BuildReport, build_table, random_networks
+from nas.latency._measure import BACKENDS, Measurement, Setting, measure
+from nas.latency._parts import Part, network_parts
+from nas.latency._predict import calibrate, measure_network, predict
+from nas.latency._table import Calibration, Environment, LatencyTable, TableError, default_path, load_table
+from nas.latency._validate import Validation, validate, write_results
+
+__all__ = [
+    "BACKENDS",
+    "BuildReport",
+    "Calibration",
+    "Environment",
+    "LatencyTable",
+    "Measurement",
+    "Part",
+    "Setting",
+    "TableError",
+    "Validation",
+    "build_table",
+    "calibrate",
+    "default_path",
+    "load_table",
+    "measure",
+    "measure_network",
+    "network_parts",
+    "predict",
+    "random_networks",
+    "validate",
+    "write_results",
+]

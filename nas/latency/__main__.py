@@ -1,0 +1,3 @@
+from nas.latency._cli import main
+
+main()

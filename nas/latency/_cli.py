@@ -1,0 +1,106 @@
+"""``python -m nas.latency build|validate space=NAME device=cpu threads=1``: lookup tables and their proof."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from nas import spaces
+from nas._cli import UsageError, exits_on_usage_error
+from nas._paths import CONF, LATENCY_TABLES, RESULTS
+from nas.latency._build import build_table
+from nas.latency._measure import Setting
+from nas.latency._table import Environment, LatencyTable, TableError, default_path, load_table
+from nas.latency._validate import validate, write_results
+
+COMMANDS = ("build", "validate")
+USAGE = "usage: python -m nas.latency build|validate [space=NAME device=cpu threads=1 n=50 ...]"
+
+
+def setting_from_config(cfg: DictConfig) -> Setting:
+    try:
+        return Setting(str(cfg.device), cfg.threads, cfg.batch_size, str(cfg.backend))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def table_path(cfg: DictConfig, space: str, setting: Setting) -> Path:
+    return Path(cfg.table) if cfg.table else default_path(LATENCY_TABLES, space, setting)
+
+
+def open_table(path: Path, setting: Setting, create: bool) -> LatencyTable:
+    """The table at ``path`` if it is from here, a new one if there is none and ``create``; a foreign or
+    corrupt file is a usage error (never overwritten, never used)."""
+    if not path.exists():
+        if create:
+            return LatencyTable(Environment.here(setting))
+        raise UsageError(f"table: no latency table at {path}; build it with python -m nas.latency build ...")
+    try:
+        return load_table(path, setting)
+    except TableError as err:
+        raise UsageError(f"table: {err}") from None
+
+
+@exits_on_usage_error
+def run(cfg: DictConfig) -> str:
+    """Build or validate; returns the last line printed."""
+    setting = setting_from_config(cfg)
+    space = spaces.load(str(cfg.space))
+    path = table_path(cfg, space.name, setting)
+    if cfg.command == "build":
+        table = open_table(path, setting, create=True)
+        try:
+            report = build_table(
+                space,
+                table,
+                path,
+                num_classes=cfg.num_classes,
+                calibration_networks=cfg.calibration,
+                part_time_s=cfg.part_time_s,
+                passes=cfg.passes,
+            )
+        except KeyboardInterrupt:
+            print(f"interrupted: {path} keeps {len(table)} parts; the same command resumes", file=sys.stderr)
+            raise SystemExit(130) from None
+        cal = table.calibration
+        assert cal is not None
+        line = (
+            f"{path}: {report.parts} parts of {space.name} "
+            f"({report.measured} timed now, {report.seconds:.0f} s); "
+            f"overhead {cal.overhead_ms:.2f} ms per network, fit MAPE {100 * cal.mape:.1f}% on {cal.networks}"
+        )
+    else:
+        if not isinstance(cfg.n, int) or cfg.n < 2:
+            raise UsageError(f"n: expected an integer >= 2; got {cfg.n!r}")
+        table = open_table(path, setting, create=False)
+        result = validate(space, table, cfg.n, cfg.seed, cfg.num_classes)
+        table.save(path)  # with the parts the drawn networks added
+        command = (
+            f"python -m nas.latency validate space={cfg.space} device={cfg.device} "
+            f"threads={cfg.threads} n={cfg.n}"
+        )
+        device = setting.device.replace(":", "")
+        markdown = Path(cfg.results) if cfg.results else RESULTS / f"latency_{device}.md"
+        files = write_results(result, table, command, markdown)
+        print(f"wrote {', '.join(map(str, files))}")
+        line = result.line()
+    print(line)
+    return line
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="latency")
+def _main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+def main() -> None:
+    """The first word is the command; the rest are Hydra overrides."""
+    args = sys.argv[1:]
+    if not args or args[0] not in COMMANDS:
+        print(f"error: {USAGE}", file=sys.stderr)
+        raise SystemExit(2)
+    sys.argv[1:] = [f"command={args[0]}", *args[1:]]
+    _main()
