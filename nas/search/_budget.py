@@ -5,7 +5,8 @@ A budget is one Hydra override: ``budget=300MFLOPs``, ``budget=0.3GFLOPs``, ``bu
 
 "FLOPs" here means multiply-adds, as in the MobileNet, MnasNet and EfficientNet papers: exactly
 ``count_cost(spec).macs``. ``MACs`` and ``MAdds`` are synonyms. Counts take an SI prefix (K, M, G, or
-none); latency is milliseconds per image at batch 1 (see :func:`nas.search._latency.measure_latency`).
+none); latency is milliseconds per forward pass, predicted from a lookup table (see :mod:`nas.latency`
+and :mod:`nas.search._latency`).
 Unit words and prefixes are case-insensitive, and a space may separate the number from its unit.
 
 Each budget becomes one Optuna constraint (:meth:`Budget.violation`): a value <= 0 is feasible.
