@@ -22,6 +22,7 @@ from nas.search._budget import Budget, Metric, needs_latency, parse_budget
 from nas.search._evaluate import Evaluator, make_evaluator
 from nas.search._latency import Latency, open_latency
 from nas.search._objective import Objective
+from nas.search._record import provenance
 from nas.spaces import NotInSpace, SearchSpace
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -39,6 +40,7 @@ class Search:
     n_trials: int
     baselines: dict[str, dict[str, Any]]  # name -> parameters
     latency: Latency | None = None  # the lookup table, when a budget limits latency
+    record: dict[str, Any] = dataclasses.field(default_factory=dict)  # set on every trial (_record.py)
 
 
 def prepare(cfg: DictConfig) -> Search:
@@ -52,7 +54,8 @@ def prepare(cfg: DictConfig) -> Search:
     _check_reachable(space, budgets, cfg.num_classes)
     baselines = _baselines(cfg.baselines, space)
     latency = open_latency(cfg, space, cfg.num_classes) if needs_latency(budgets) else None
-    return Search(space, budgets, objective, cfg.num_classes, cfg.n_trials, baselines, latency)
+    record = provenance(cfg)
+    return Search(space, budgets, objective, cfg.num_classes, cfg.n_trials, baselines, latency, record)
 
 
 def _check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classes: int) -> None:
@@ -126,6 +129,8 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
 
     def run_trial(trial: optuna.Trial) -> list[float]:
         baseline = trial.user_attrs.get("baseline")
+        for key, value in search.record.items():
+            trial.set_user_attr(key, value)
         spec = search.space.sample(trial)
         if baseline:
             spec = spec.replace(name=baseline)

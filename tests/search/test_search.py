@@ -77,6 +77,28 @@ def test_same_seed_same_trials_and_resume_does_not_repeat(tmp_path: Path) -> Non
     assert [t.params for t in study.trials[:5]] == [eval_row(r) for r in trials(b)]
 
 
+def test_every_trial_records_what_re_running_it_needs(tmp_path: Path) -> None:
+    import torch
+    import yaml
+    from omegaconf import OmegaConf
+
+    import nas
+    from nas._paths import ROOT
+
+    cfg = config(tmp_path, "n_trials=2", "baselines=[]", "seed=3")
+    run(cfg, tmp_path)
+    study = optuna.load_study(study_name="mnas-300MFLOPs", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    assert len(study.trials) == 2
+    for t in study.trials:
+        a = t.user_attrs
+        assert a["seed"] == 3 and a["nas_version"] == nas.__version__ and a["torch"] == torch.__version__
+        assert a["device"] == ("cpu" if not torch.cuda.is_available() else torch.cuda.get_device_name())
+        assert yaml.safe_load(a["config"]) == OmegaConf.to_container(cfg, resolve=True)
+        if head.returncode == 0:  # a git checkout: the commit, marked when the tree differs from it
+            assert a["git_commit"].split("+")[0] == head.stdout.strip()
+
+
 def eval_row(row: dict[str, str]) -> dict:
     import json
 

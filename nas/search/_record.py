@@ -1,0 +1,49 @@
+"""What each trial records so that its result can be re-run: the seed, the resolved config, the code
+(package version and git commit) and the machine (torch version and device)."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+import nas
+from nas._paths import ROOT
+
+
+def provenance(cfg: DictConfig) -> dict[str, Any]:
+    """Trial attributes shared by every trial of a run (computed once, set on each trial).
+
+    ``seed`` is the run's seed: training seeds each candidate with ``seed + trial number``, the zero-cost
+    scores with ``seed``. ``git_commit`` is absent outside a git checkout (an installed package), and
+    marked ``+dirty`` when the working tree differs from it."""
+    record: dict[str, Any] = {
+        "seed": cfg.seed,
+        "config": OmegaConf.to_yaml(cfg, resolve=True),
+        "nas_version": nas.__version__,
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+    }
+    commit = git_commit()
+    if commit:
+        record["git_commit"] = commit
+    return record
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, ``+dirty`` when files differ from it; None without git or a checkout."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        if result.returncode != 0:
+            raise OSError(result.stderr.strip())
+        return result.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
