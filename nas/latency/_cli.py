@@ -10,38 +10,13 @@ from omegaconf import DictConfig
 
 from nas import spaces
 from nas._cli import UsageError, exits_on_usage_error
-from nas._paths import CONF, LATENCY_TABLES, RESULTS
+from nas._paths import CONF, RESULTS
 from nas.latency._build import build_table
-from nas.latency._measure import Setting
-from nas.latency._table import Environment, LatencyTable, TableError, default_path, load_table
+from nas.latency._config import open_table, setting_from_config, table_path
 from nas.latency._validate import validate, write_results
 
 COMMANDS = ("build", "validate")
 USAGE = "usage: python -m nas.latency build|validate [space=NAME device=cpu threads=1 n=50 ...]"
-
-
-def setting_from_config(cfg: DictConfig) -> Setting:
-    try:
-        return Setting(str(cfg.device), cfg.threads, cfg.batch_size, str(cfg.backend))
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-
-
-def table_path(cfg: DictConfig, space: str, setting: Setting) -> Path:
-    return Path(cfg.table) if cfg.table else default_path(LATENCY_TABLES, space, setting)
-
-
-def open_table(path: Path, setting: Setting, create: bool) -> LatencyTable:
-    """The table at ``path`` if it is from here, a new one if there is none and ``create``; a foreign or
-    corrupt file is a usage error (never overwritten, never used)."""
-    if not path.exists():
-        if create:
-            return LatencyTable(Environment.here(setting))
-        raise UsageError(f"table: no latency table at {path}; build it with python -m nas.latency build ...")
-    try:
-        return load_table(path, setting)
-    except TableError as err:
-        raise UsageError(f"table: {err}") from None
 
 
 @exits_on_usage_error

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import dataclasses
 import functools
 import statistics
 import warnings
@@ -77,9 +76,6 @@ class Setting:
             raise ValueError(f"device: expected cpu, cuda or cuda:N; got {self.device!r}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device: {self.device!r} asked for, but this torch sees no CUDA device")
-
-    def replace(self, **changes: object) -> Setting:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
 def measure(

@@ -23,8 +23,9 @@ from nas._cli import exits_on_usage_error, hydra_argv
 from nas._paths import CONF
 from nas.search._budget import Budget, BudgetError, Metric, describe, parse_budget
 from nas.search._evaluate import CombinedEvaluator, Evaluator, TrainEvaluator, ZeroCostEvaluator
+from nas.search._latency import measure_finalists
 from nas.search._objective import Objective
-from nas.search._outputs import pareto_front, write_outputs
+from nas.search._outputs import pareto_front, ranked_trials, write_outputs
 from nas.search._study import Search, make_run, optimize, prepare
 from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_cost_score
 
@@ -36,6 +37,8 @@ def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
 
     search, study, evaluator = make_run(cfg, run_dir)
     optimize(study, search, evaluator)
+    if search.latency is not None:  # the best candidates, predicted so far, are timed whole
+        measure_finalists(study, ranked_trials(study), search.latency)
     files = write_outputs(study, search, evaluator, run_dir)
     report = write_report(study, run_dir, config=cfg, evaluation=evaluator.describe())
     return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it

@@ -18,13 +18,11 @@ import optuna
 from omegaconf import DictConfig
 
 from nas._cli import UsageError
-from nas._paths import LATENCY_TABLES
 from nas._spec import load_spec
 from nas.latency import LatencyTable, Setting, calibrate, random_networks
 from nas.latency._build import CALIBRATION_SEED
-from nas.latency._cli import open_table, setting_from_config
+from nas.latency._config import open_table, setting_from_config, table_path
 from nas.latency._predict import best_ms, measure_networks
-from nas.latency._table import default_path
 from nas.spaces import SearchSpace
 
 MEASURED = "latency_measured_ms"  # the study's user attribute
@@ -48,7 +46,7 @@ def open_latency(cfg: DictConfig, space: SearchSpace, num_classes: int) -> Laten
     """The table of ``cfg.latency`` (by default the space's table for this machine, created when there
     is none); a table without a fitted overhead is calibrated on a few networks of the space first."""
     setting: Setting = setting_from_config(cfg.latency)
-    path = Path(cfg.latency.table) if cfg.latency.table else default_path(LATENCY_TABLES, space.name, setting)
+    path = table_path(cfg.latency, space.name, setting)
     if not isinstance(cfg.latency.finalists, int) or cfg.latency.finalists < 0:
         raise UsageError(f"latency.finalists: expected an integer >= 0; got {cfg.latency.finalists!r}")
     table = open_table(path, setting, create=True)

@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas.search._budget import Metric, describe
 from nas.search._evaluate import Evaluator
-from nas.search._latency import measure_finalists, measured
+from nas.search._latency import measured
 from nas.search._study import Search
 
 _COLUMNS = [
@@ -38,12 +38,8 @@ def write_outputs(study: optuna.Study, search: Search, evaluator: Evaluator, run
     """``trials.csv``; ``best_arch.yaml`` (one objective) or ``pareto.csv`` and ``pareto/*.yaml``;
     ``summary.md``. Returns the files written."""
     trials = study.get_trials(deepcopy=False)
-    done = [t for t in trials if t.state is TrialState.COMPLETE and t.user_attrs.get("feasible")]
-    done = [t for t in done if "quality" in t.user_attrs]
     single = len(study.directions) == 1
-    ranked = sorted(done, key=lambda t: t.values[0], reverse=True) if single else pareto_front(done)
-    if search.latency is not None:
-        measure_finalists(study, ranked, search.latency)
+    ranked = ranked_trials(study)
     times = measured(study)
     written = [_write_trials(trials, times, run_dir / "trials.csv")]
     if single:
@@ -57,6 +53,15 @@ def write_outputs(study: optuna.Study, search: Search, evaluator: Evaluator, run
     summary = run_dir / "summary.md"
     summary.write_text(_summary(study, search, evaluator, ranked, trials, times))
     return [*written, summary]
+
+
+def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """The feasible evaluated trials, best first (one objective), or the Pareto front by cost."""
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    done = [t for t in trials if t.user_attrs.get("feasible") and "quality" in t.user_attrs]
+    if len(study.directions) == 1:
+        return sorted(done, key=lambda t: t.values[0], reverse=True)
+    return pareto_front(done)
 
 
 def _within_measured_budget(t: FrozenTrial, times: dict[int, float], search: Search) -> bool:

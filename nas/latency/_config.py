@@ -1,0 +1,37 @@
+"""From a config (the command's, or the search's ``latency:`` group) to a setting and its table: shared
+by ``python -m nas.latency`` and the search, which refuse a bad value or table the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from nas._cli import UsageError
+from nas._paths import LATENCY_TABLES
+from nas.latency._measure import Setting
+from nas.latency._table import Environment, LatencyTable, TableError, default_path, load_table
+
+
+def setting_from_config(cfg: DictConfig) -> Setting:
+    try:
+        return Setting(str(cfg.device), cfg.threads, cfg.batch_size, str(cfg.backend))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def table_path(cfg: DictConfig, space: str, setting: Setting) -> Path:
+    return Path(cfg.table) if cfg.table else default_path(LATENCY_TABLES, space, setting)
+
+
+def open_table(path: Path, setting: Setting, create: bool) -> LatencyTable:
+    """The table at ``path`` if it is from here, a new one if there is none and ``create``; a foreign or
+    corrupt file is a usage error (never overwritten, never used)."""
+    if not path.exists():
+        if create:
+            return LatencyTable(Environment.here(setting))
+        raise UsageError(f"table: no latency table at {path}; build it with python -m nas.latency build ...")
+    try:
+        return load_table(path, setting)
+    except TableError as err:
+        raise UsageError(f"table: {err}") from None
