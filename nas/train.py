@@ -14,6 +14,7 @@ import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from nas._cli import arch_from_config, exits_on_usage_error, hydra_argv
@@ -43,8 +44,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "stem_stride": proxy.stem_stride,
         "seed": cfg.seed,
     }
-    write_run(run_dir, spec, metrics)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if trainer.is_global_zero:  # with strategy=ddp every process runs this command; one writes
+        write_run(run_dir, spec, metrics)
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     return metrics
 
 
@@ -55,7 +57,9 @@ def _main(cfg: DictConfig) -> None:
     except TrainingFailed as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
-    print(f"val_acc={metrics['val_acc']:.4f} val_loss={metrics['val_loss']:.4f} epochs={metrics['epochs']}")
+    if rank_zero_only.rank == 0:  # the one line, once, whatever the number of processes
+        m = metrics
+        print(f"val_acc={m['val_acc']:.4f} val_loss={m['val_loss']:.4f} epochs={m['epochs']}")
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ directory without a study, an unreachable storage) is a :class:`UsageError`: one
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import optuna
 from omegaconf import OmegaConf
 
 from nas._cli import UsageError
+from nas.search._storage import JOURNAL, hide_password, make_storage
 
 STUDY_DB = "study.db"
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
@@ -81,7 +81,7 @@ def storage_of_run(run_dir: Path) -> tuple[str, dict[str, Any] | None]:
 def resolve_target(target: str) -> tuple[str, Path | None, dict[str, Any] | None]:
     """A run directory, a SQLite file or a storage URL, as (URL, run directory, config)."""
     path = Path(target)
-    if "://" in target:
+    if "://" in target or target.startswith(JOURNAL):
         return target, None, None
     if path.is_dir():
         storage, config = storage_of_run(path)
@@ -92,25 +92,13 @@ def resolve_target(target: str) -> tuple[str, Path | None, dict[str, Any] | None
 
 
 def open_storage(url: str) -> optuna.storages.BaseStorage:
-    """The storage behind ``url``, checked to answer; never creates a SQLite file that is not there."""
+    """The storage behind ``url``, checked to answer; never creates a table or a file that is not there
+    (a database that is not an Optuna storage stays as it was)."""
     if url.startswith("sqlite:///"):
         file = Path(url.removeprefix("sqlite:///"))
         if not file.is_file():
             raise UsageError(f"storage: no SQLite file at {file}")
-    try:
-        storage = _storage(url)
-        storage.get_all_studies()
-    except Exception as err:  # unreachable server, missing driver, not a database
-        raise UsageError(
-            f"storage: cannot open {hide_password(url)!r}: {type(err).__name__}: {_first_line(err)}"
-        ) from None
-    return storage
-
-
-def _storage(url: str) -> optuna.storages.BaseStorage:
-    # The database storages the search's storage= takes. Reading never creates tables: a database
-    # that is not an Optuna storage stays as it was.
-    return optuna.storages.RDBStorage(url, skip_table_creation=True)
+    return make_storage(url, create=False)
 
 
 def study_names(url: str) -> list[str]:
@@ -158,14 +146,3 @@ def locate(target: str | Path, study_name: str | None = None) -> Source:
     """The study of a run directory (or of a storage URL) that a report or dashboard shows."""
     url, run_dir, config = resolve_target(str(target))
     return Source(url, choose_study(url, study_name, config), config, run_dir)
-
-
-def hide_password(url: str) -> str:
-    """``postgresql://user:***@host/db``: a report or a terminal shows where the storage is, not how to
-    log in to it."""
-    return re.sub(r"(://[^:/@]+:)[^@/]+@", r"\1***@", url)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else ""

@@ -4,7 +4,8 @@ Candidates over a MAC or parameter budget are rejected from the spec alone (``co
 built or trained; Optuna's samplers learn the feasible region from each trial's constraints. The run
 directory (``hydra.run.dir``) holds the SQLite study, ``trials.csv``, ``best_arch.yaml`` (or
 ``pareto.csv`` and ``pareto/``) and ``summary.md``; running again with the same storage and study name
-resumes until ``n_trials`` trials are finished in total.
+resumes until ``n_trials`` trials are finished in total. The same command started many times with one
+``storage=postgresql://...`` and ``study_name=`` runs one study on many workers (``_workers.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from nas.search._evaluate import CombinedEvaluator, Evaluator, TrainEvaluator, Z
 from nas.search._latency import measure_finalists
 from nas.search._objective import Objective
 from nas.search._outputs import pareto_front, ranked_trials, write_outputs
-from nas.search._study import Search, make_run, optimize, prepare
+from nas.search._storage import Heartbeat, make_storage
+from nas.search._study import Search, make_run, prepare
+from nas.search._workers import optimize
 from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_cost_score
 
 
@@ -65,6 +68,7 @@ __all__ = [
     "BudgetError",
     "CombinedEvaluator",
     "Evaluator",
+    "Heartbeat",
     "Metric",
     "Objective",
     "Search",
@@ -73,6 +77,7 @@ __all__ = [
     "describe",
     "grad_norm",
     "main",
+    "make_storage",
     "naswot",
     "optimize",
     "pareto_front",

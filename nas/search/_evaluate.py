@@ -90,7 +90,11 @@ class TrainEvaluator(Evaluator):
             TensorBoardLogger(trial_dir, name="tensorboard", version=""),
         ]
         trainer = instantiate(
-            self.cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=str(trial_dir)
+            self.cfg.trainer,
+            callbacks=callbacks,
+            logger=loggers,
+            default_root_dir=str(trial_dir),
+            **_spawned(self.cfg.trainer),
         )
         optim = OmegaConf.to_container(self.cfg.optim)
         try:
@@ -107,6 +111,16 @@ class TrainEvaluator(Evaluator):
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": "train", **self.proxy.describe(), "epochs": self.cfg.trainer.max_epochs}
+
+
+def _spawned(trainer: DictConfig) -> dict[str, Any]:
+    """``strategy=ddp`` as ``ddp_spawn`` inside a search.
+
+    Lightning's ``ddp`` starts each further process by running the command again, which here would
+    start a whole search per device. ``ddp_spawn`` starts processes for the training alone, with the
+    trial pickled into them; optuna-integration's pruning callback reports from rank 0 only and
+    broadcasts its decision to the others."""
+    return {"strategy": "ddp_spawn"} if trainer.get("strategy") == "ddp" else {}
 
 
 class ZeroCostEvaluator(Evaluator):

@@ -30,6 +30,8 @@ _COLUMNS = [
     "objective",
     "screened_out",
     "error",
+    "worker",
+    "retry_of",
     "choices",
 ]
 
@@ -89,6 +91,7 @@ def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
 
 
 def _write_trials(trials: list[FrozenTrial], times: dict[int, float], path: Path) -> Path:
+    retried = {t.system_attrs["retry_history"][-1]: t.number for t in trials if _retry_of(t) is not None}
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, _COLUMNS)
         writer.writeheader()
@@ -106,13 +109,30 @@ def _write_trials(trials: list[FrozenTrial], times: dict[int, float], path: Path
                     },
                     "latency_measured_ms": times.get(t.number, ""),
                     "quality": a.get("quality", ""),
-                    "objective": "" if t.values is None else " ".join(f"{v:.6g}" for v in t.values),
+                    "objective": "" if t.values is None else " ".join(map(repr, t.values)),
                     "screened_out": a.get("screened_out", ""),
-                    "error": a.get("error", ""),
+                    "error": a.get("error") or _died(t, retried),
+                    "worker": a.get("worker", ""),
+                    "retry_of": _retry_of(t) if _retry_of(t) is not None else "",
                     "choices": json.dumps(t.params, sort_keys=True),
                 }
             )
     return path
+
+
+def _retry_of(t: FrozenTrial) -> int | None:
+    """The trial this one re-runs (its worker died: Optuna's heartbeat re-queued its choices)."""
+    history = t.system_attrs.get("retry_history")
+    return history[-1] if history else None
+
+
+def _died(t: FrozenTrial, retried: dict[int, int]) -> str:
+    """Why a failed trial without an error failed: its worker stopped (Optuna's heartbeat said so)."""
+    if t.state is not TrialState.FAIL:
+        return ""
+    if t.number in retried:
+        return f"its worker stopped (no heartbeat); re-run as trial {retried[t.number]}"
+    return "its worker stopped (no heartbeat)"
 
 
 def _write_pareto(front: list[FrozenTrial], times: dict[int, float], run_dir: Path) -> list[Path]:

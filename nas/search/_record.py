@@ -1,8 +1,10 @@
 """What each trial records so that its result can be re-run: the seed, the resolved config, the code
-(package version and git commit) and the machine (torch version and device)."""
+(package version and git commit) and the machine (torch version, device, and the worker: host and process)."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 from typing import Any
 
@@ -25,11 +27,17 @@ def provenance(cfg: DictConfig) -> dict[str, Any]:
         "nas_version": nas.__version__,
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "worker": worker_name(),
     }
     commit = git_commit()
     if commit:
         record["git_commit"] = commit
     return record
+
+
+def worker_name() -> str:
+    """``host:pid``: which worker ran a trial (many may share a study)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def git_commit() -> str | None:

@@ -4,11 +4,15 @@ training, baselines from the zoo in the same study, everything recorded as trial
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -23,9 +27,9 @@ from nas.search._evaluate import Evaluator, make_evaluator
 from nas.search._latency import Latency, open_latency
 from nas.search._objective import Objective
 from nas.search._record import provenance
+from nas.search._storage import Heartbeat, first_line, hide_password, make_storage
 from nas.spaces import NotInSpace, SearchSpace
 
-FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 log = logging.getLogger("nas.search")
 
 
@@ -94,28 +98,72 @@ def _baselines(names: Any, space: SearchSpace) -> dict[str, dict[str, Any]]:
     return found
 
 
-def open_study(cfg: DictConfig, search: Search, run_dir: Path) -> optuna.Study:
-    storage = cfg.storage or f"sqlite:///{run_dir / 'study.db'}"
+def open_study(cfg: DictConfig, search: Search, run_dir: Path) -> tuple[optuna.Study, int]:
+    """Create the study, or join it: any number of workers run this with the same storage and name.
+    Returns the study and the seed of this worker's sampler.
+
+    The worker that creates the study enqueues the baselines and records what the study searches; a
+    worker that joins is refused when the study was made for other directions, space or budgets."""
+    url = cfg.storage or f"sqlite:///{run_dir / 'study.db'}"
+    heartbeat = Heartbeat.from_data(OmegaConf.to_container(cfg.heartbeat), "heartbeat")
     name = cfg.study_name or f"{search.space.name}-{'-'.join(map(str, search.budgets)) or 'unbounded'}"
-    pruner = _pruner(cfg, search)
+    options = {
+        "storage": make_storage(url, heartbeat),
+        "study_name": name,
+        "pruner": _pruner(cfg, search),
+        "directions": search.objective.directions(search.budgets),
+    }
+    identity = {"space": search.space.name, "space_digest": _digest(search.space), "budget": _budgets(search)}
     try:
+        study = optuna.create_study(**options, sampler=instantiate(cfg.sampler, seed=cfg.seed))
+    except optuna.exceptions.DuplicatedStudyError:  # another worker (or an earlier run) made it
+        seed = joining_seed(cfg.seed)
         study = optuna.create_study(
-            storage=storage,
-            study_name=name,
-            sampler=instantiate(cfg.sampler),
-            pruner=pruner,
-            directions=search.objective.directions(search.budgets),
-            load_if_exists=True,
+            **options, sampler=instantiate(cfg.sampler, seed=seed), load_if_exists=True
         )
-    except ValueError as err:  # e.g. resuming with other directions
-        raise UsageError(f"study: {err}") from None
-    except Exception as err:  # an unreachable or malformed storage URL
-        raise UsageError(
-            f"storage: cannot open {storage!r}: {type(err).__name__}: {_first_line(err)}"
-        ) from None
+        _check_identity(study, options["directions"], identity, hide_password(url))
+        return study, seed
+    for key, value in identity.items():
+        study.set_user_attr(key, value)
     for baseline, params in search.baselines.items():
-        study.enqueue_trial(params, user_attrs={"baseline": baseline}, skip_if_exists=True)
-    return study
+        study.enqueue_trial(params, user_attrs={"baseline": baseline})
+    return study, cfg.seed
+
+
+def joining_seed(seed: int) -> int:
+    """The sampler seed of a worker that joins a study (or resumes one): its own, so that workers
+    started together do not draw the same first candidates, nor a resumed run its first ones again.
+    The worker that creates the study uses ``seed`` itself, so a single fresh run is reproducible."""
+    return int(np.random.SeedSequence([seed, os.getpid(), time.time_ns()]).generate_state(1)[0])
+
+
+def _digest(space: SearchSpace) -> str:
+    """A short fingerprint of the space's every choice: the same name with other options differs."""
+    return hashlib.sha256(repr(space).encode()).hexdigest()[:12]
+
+
+def _budgets(search: Search) -> str:
+    return ", ".join(map(str, search.budgets)) or "none"
+
+
+def _check_identity(study: optuna.Study, directions: list[str], identity: dict[str, str], where: str) -> None:
+    """A study joined (or resumed) must search what this run searches: Optuna loads any study by name."""
+    made_for = [d.name.lower() for d in study.directions]
+    if made_for != [d.lower() for d in directions]:
+        raise UsageError(
+            f"study: {study.study_name!r} in {where} has directions {made_for}; this run's objective "
+            f"needs {[d.lower() for d in directions]}: give another study_name"
+        )
+    made = {key: study.user_attrs.get(key) for key in identity}
+    if made["space_digest"] is None:  # made before studies recorded their space: nothing to compare
+        return
+    if made != identity:
+        raise UsageError(
+            f"study: {study.study_name!r} in {where} searches space {made['space']!r} "
+            f"({made['space_digest']}) under budget {made['budget']}; this run asks for space "
+            f"{identity['space']!r} ({identity['space_digest']}) under budget {identity['budget']}: "
+            "give another study_name"
+        )
 
 
 def _pruner(cfg: DictConfig, search: Search) -> optuna.pruners.BasePruner:
@@ -155,7 +203,7 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
         except optuna.TrialPruned:
             raise
         except Exception as err:
-            trial.set_user_attr("error", f"{type(err).__name__}: {_first_line(err)}")
+            trial.set_user_attr("error", f"{type(err).__name__}: {first_line(err)}")
             raise
         trial.set_user_attr("quality", quality)
         return objective.values(quality, cost, latency, budgets, accuracy=evaluator.quality == "val_acc")
@@ -163,28 +211,13 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
     return run_trial
 
 
-def optimize(study: optuna.Study, search: Search, evaluator: Evaluator) -> None:
-    """Run trials until ``n_trials`` are finished (complete or pruned) in the study, counting those of
-    earlier runs; a trial that fails is recorded as failed and the study goes on."""
-    run_trial = make_trial_function(search, evaluator)
-    for _ in range(3):  # failed trials do not count; give up after three rounds that did not finish
-        remaining = search.n_trials - len(study.get_trials(deepcopy=False, states=FINISHED))
-        if remaining <= 0:
-            return
-        study.optimize(run_trial, n_trials=remaining, catch=(Exception,), show_progress_bar=True)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else ""
-
-
 def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Evaluator]:
     search = prepare(cfg)
     evaluator = make_evaluator(cfg, run_dir)  # loads the data: a missing data set stops us here
-    study = open_study(cfg, search, run_dir)
+    study, sampler_seed = open_study(cfg, search, run_dir)
+    search = dataclasses.replace(search, record={**search.record, "sampler_seed": sampler_seed})
     study.set_user_attr("evaluation", evaluator.describe())  # what a report made mid-run shows
     return search, study, evaluator
 
 
-__all__ = ["Search", "make_run", "optimize", "prepare"]
+__all__ = ["Search", "make_run", "make_trial_function", "open_study", "prepare"]

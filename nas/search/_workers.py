@@ -1,0 +1,109 @@
+"""Any number of workers on one study: the same command, started on as many machines as there are.
+
+Each worker runs one trial at a time through ``study.optimize`` (so Optuna's heartbeat thread runs
+beside it) until ``n_trials`` trials are finished (complete or pruned) across all workers, counting
+those of earlier runs. Exactly ``n_trials``, not ``n_trials`` plus the trials that were running when
+the count was reached: a worker starts a new trial only while finished and running trials are fewer
+than ``n_trials``, and waits while the last trials run elsewhere, because their worker may die and
+their choices come back to the queue. Two workers can still start the last trial at the same moment;
+the one whose trial has the higher number gives it up as ``surplus`` (recorded as failed, never run).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+from tqdm.auto import tqdm
+
+from nas.search._evaluate import Evaluator
+from nas.search._storage import has_heartbeat
+from nas.search._study import Search, make_trial_function
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+LIVE = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)  # finished, or will be
+MAX_FAILURES_IN_A_ROW = 5  # a worker whose every trial fails is misconfigured, not unlucky
+POLL_S = 1.0  # how often a waiting worker looks for dead workers' trials
+
+
+class Surplus(Exception):
+    """``n_trials`` were reached by other workers while this trial was being created."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    finished: int
+    running: int
+    waiting: int
+
+    @classmethod
+    def of(cls, study: optuna.Study) -> Tally:
+        states = [t.state for t in study.get_trials(deepcopy=False)]
+        count = states.count
+        return cls(
+            count(TrialState.COMPLETE) + count(TrialState.PRUNED),
+            count(TrialState.RUNNING),
+            count(TrialState.WAITING),
+        )
+
+
+def optimize(study: optuna.Study, search: Search, evaluator: Evaluator, *, poll: float = POLL_S) -> None:
+    """Run trials until ``search.n_trials`` are finished in the study, by this worker and any others.
+
+    A trial that raises is recorded as failed and the study goes on; a dead worker's trial is failed
+    and re-queued by Optuna's heartbeat (database storages), and run here like any queued trial.
+    Without a heartbeat (the journal file) a dead worker cannot be told from a slow one, so running
+    trials are not waited for: workers stop at ``n_trials`` finished, and up to one trial per other
+    worker may finish beyond it."""
+    n, exact = search.n_trials, has_heartbeat(study)
+    trial_function = make_trial_function(search, evaluator)
+    if exact:
+        trial_function = _guarded(trial_function, n)
+    failures = 0
+    with tqdm(total=n, desc="trials", unit="trial", dynamic_ncols=True) as bar:
+        while (tally := Tally.of(study)).finished < n:
+            bar.update(tally.finished - bar.n)
+            if exact and not tally.waiting and tally.finished + tally.running >= n:
+                bar.set_postfix_str(f"waiting for {tally.running} running elsewhere")
+                optuna.storages.fail_stale_trials(study)  # a dead worker's trial comes back queued
+                time.sleep(poll)
+                continue
+            bar.set_postfix_str("")
+            trial = _one_trial(study, trial_function)
+            if trial.state is TrialState.FAIL and "surplus" not in trial.user_attrs:
+                failures += 1
+                if failures >= MAX_FAILURES_IN_A_ROW:
+                    bar.write(f"stopping this worker: its last {failures} trials failed (see trials.csv)")
+                    return
+            else:
+                failures = 0
+        bar.update(min(tally.finished, n) - bar.n)
+
+
+def _one_trial(study: optuna.Study, function: Callable[[optuna.Trial], list[float]]) -> FrozenTrial:
+    done: list[FrozenTrial] = []
+    study.optimize(function, n_trials=1, catch=(Exception,), callbacks=[lambda _, t: done.append(t)])
+    return done[0]
+
+
+def _guarded(
+    run_trial: Callable[[optuna.Trial], list[float]], n_trials: int
+) -> Callable[[optuna.Trial], list[float]]:
+    """``run_trial``, given up as surplus when ``n_trials`` trials with lower numbers are finished or
+    under way (two workers started the last trial at once; the later one yields)."""
+
+    def trial_function(trial: optuna.Trial) -> list[float]:
+        earlier = [t for t in trial.study.get_trials(deepcopy=False, states=LIVE) if t.number < trial.number]
+        if len(earlier) >= n_trials:
+            trial.set_user_attr("surplus", True)
+            trial.set_user_attr("error", f"Surplus: {n_trials} trials were started by other workers first")
+            raise Surplus(f"n_trials={n_trials} reached by other workers")
+        return run_trial(trial)
+
+    return trial_function
+
+
+__all__ = ["FINISHED", "Surplus", "Tally", "optimize"]

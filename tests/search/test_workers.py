@@ -1,0 +1,234 @@
+"""Many workers on one study, and workers that die: real processes, a real PostgreSQL server, SIGKILL.
+
+The trials are zero-cost (a training-free score: about a second each), so that the tests exercise the
+storage, the heartbeat and the retries rather than training.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+from optuna.trial import FrozenTrial, TrialState
+
+from nas import build_model, load_spec
+from nas.search import Heartbeat, make_storage, run
+from nas.search._storage import journal_path, with_driver
+from tests.search.test_search import DATA, config
+
+WORKER = [
+    sys.executable,
+    "-m",
+    "nas.search",
+    "space=mnas",
+    "budget=300MFLOPs",
+    "evaluator=zero_cost",
+    "evaluator.batch_size=64",
+    *DATA,
+    # A worker silent for 8 s is dead: short enough for a test, long enough for a busy 2-core machine.
+    "heartbeat.interval=1",
+    "heartbeat.grace=8",
+]
+
+
+def start(run_dir: Path, *args: str) -> subprocess.Popen:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = (run_dir / "worker.log").open("a")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # three workers share two cores
+    return subprocess.Popen(
+        [*WORKER, f"hydra.run.dir={run_dir}", *args], stdout=log, stderr=subprocess.STDOUT, env=env
+    )
+
+
+def kill_mid_trial(worker: subprocess.Popen, storage: str, name: str, after: int = 0) -> int:
+    """SIGKILL ``worker`` while it evaluates a trial (after ``after`` trials are complete); the trial's
+    number."""
+    me = f"{socket.gethostname()}:{worker.pid}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker ended before it could be killed"
+        study = _load(storage, name)
+        if study is not None and len(study.get_trials(states=(TrialState.COMPLETE,))) >= after:
+            running = [
+                t
+                for t in study.get_trials(states=(TrialState.RUNNING,))
+                if t.user_attrs.get("worker") == me and t.user_attrs.get("feasible") is True
+            ]
+            if running:  # past the budget check: its evaluation is under way
+                os.kill(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=30)
+                return running[0].number
+        time.sleep(0.05)
+    raise AssertionError("the worker never ran a trial to kill")
+
+
+def _load(storage: str, name: str) -> optuna.Study | None:
+    try:
+        return optuna.load_study(study_name=name, storage=make_storage(storage, create=False))
+    except Exception:  # not created yet
+        return None
+
+
+def check_study(storage: str, name: str, run_dir: Path, n_trials: int, killed: int) -> None:
+    """What the issue asks after a worker was killed: nothing lost, nothing twice, everything whole."""
+    study = optuna.load_study(study_name=name, storage=make_storage(storage, create=False))
+    trials = study.get_trials()
+    by_number = {t.number: t for t in trials}
+    assert sorted(by_number) == list(range(len(trials)))  # no number twice, none missing
+
+    complete = [t for t in trials if t.state is TrialState.COMPLETE]
+    assert len(complete) == n_trials
+
+    # The killed trial: failed by the heartbeat (it was RUNNING when its worker died) and re-run once
+    # with the same choices, by a live worker, to the end.
+    assert by_number[killed].state is TrialState.FAIL
+    retries = [t for t in trials if t.system_attrs.get("retry_history") == [killed]]
+    assert len(retries) == 1, [t.number for t in retries]
+    assert retries[0].state is TrialState.COMPLETE
+    assert retries[0].params == by_number[killed].params
+    assert retries[0].user_attrs["worker"] != by_number[killed].user_attrs["worker"]
+
+    # Every trial the killed worker started is complete, or failed and retried.
+    victim = by_number[killed].user_attrs["worker"]
+    retried = {t.system_attrs["retry_history"][-1] for t in trials if t.system_attrs.get("retry_history")}
+    for t in trials:
+        if t.user_attrs.get("worker") == victim:
+            assert t.state is TrialState.COMPLETE or (t.state is TrialState.FAIL and t.number in retried)
+
+    for t in complete:
+        _check_whole(t)
+
+    with (run_dir / "trials.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["number"]) for r in rows] == sorted(by_number)  # every trial, once
+    # Optuna's best trial is the best feasible one (constraints): over-budget baselines do not count.
+    feasible = [r for r in rows if r["state"] == "COMPLETE" and r["feasible"] == "True"]
+    best_row = max(feasible, key=lambda r: float(r["objective"]))
+    assert float(best_row["objective"]) == study.best_value
+    assert int(best_row["number"]) == study.best_trial.number
+    assert "re-run as trial" in rows[killed]["error"]
+
+
+def _check_whole(t: FrozenTrial) -> None:
+    """A complete trial's record is whole: its spec parses and rebuilds to the recorded size."""
+    spec = load_spec(t.user_attrs["spec"])
+    with torch.device("meta"):
+        model = build_model(spec, num_classes=1000)
+    assert sum(p.numel() for p in model.parameters()) == t.user_attrs["params"]
+    for key in ("seed", "config", "nas_version", "torch", "device", "worker", "macs", "feasible"):
+        assert key in t.user_attrs, (t.number, key)
+
+
+def test_three_workers_on_postgresql_survive_one_killed_mid_trial(postgres_url: str, tmp_path: Path) -> None:
+    name, n = "three-workers", 24
+    args = (f"storage={postgres_url}", f"study_name={name}", f"n_trials={n}")
+    workers = [start(tmp_path / f"worker{i}", *args) for i in range(3)]
+    try:
+        killed = kill_mid_trial(workers[0], postgres_url, name, after=2)
+        assert _load(postgres_url, name).trials[killed].state is TrialState.RUNNING  # it died mid-trial
+        for worker in workers[1:]:
+            assert worker.wait(timeout=600) == 0, (tmp_path / "worker1" / "worker.log").read_text()[-3000:]
+    finally:
+        for worker in workers:
+            worker.kill()
+    check_study(postgres_url, name, tmp_path / "worker1", n, killed)
+    check_study(postgres_url, name, tmp_path / "worker2", n, killed)
+
+
+def test_a_search_killed_and_restarted_on_sqlite_loses_nothing(tmp_path: Path) -> None:
+    storage, name, n = f"sqlite:///{tmp_path / 'study.db'}", "mnas-300MFLOPs", 10
+    killed = kill_mid_trial(start(tmp_path, f"n_trials={n}"), storage, name, after=3)
+    restarted = start(tmp_path, f"n_trials={n}")
+    assert restarted.wait(timeout=600) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    check_study(storage, name, tmp_path, n, killed)
+
+
+def test_bad_database_urls_are_one_line_and_exit_status_2(postgres_url: str, tmp_path: Path) -> None:
+    wrong_password = postgres_url.replace("nas-test-password", "wrong")
+    unreachable = "postgresql://nas:secret@127.0.0.1:9/nas"  # port 9: nothing listens there
+    for url, message in [(wrong_password, "password authentication failed"), (unreachable, "refused")]:
+        result = subprocess.run(
+            [*WORKER, f"storage={url}", f"hydra.run.dir={tmp_path}"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: storage: cannot open 'postgresql://nas:***@127.0.0.1")
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        (
+            ["objective=pareto"],
+            "has directions ['maximize']; this run's objective needs ['maximize', 'minimize']",
+        ),
+        (["space=families"], "searches space 'mnas'"),
+        (["budget=200MFLOPs"], "under budget 300MFLOPs; this run asks for space 'mnas'"),
+    ],
+)
+def test_joining_a_study_made_for_another_search_is_refused(
+    tmp_path: Path, other: list[str], message: str
+) -> None:
+    storage = f"storage=sqlite:///{tmp_path / 'study.db'}"
+    run(config(tmp_path, "n_trials=1", "study_name=shared", "baselines=[]"), tmp_path)
+    result = subprocess.run(
+        [*WORKER, storage, "study_name=shared", f"hydra.run.dir={tmp_path}", *other],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_journal_file_holds_a_study_and_resumes(tmp_path: Path) -> None:
+    storage = f"journal:{tmp_path / 'runs' / 'study.log'}"
+    run(config(tmp_path, f"storage={storage}", "n_trials=2", "baselines=[]"), tmp_path)
+    run(config(tmp_path, f"storage={storage}", "n_trials=3", "baselines=[]"), tmp_path)
+    study = optuna.load_study(study_name="mnas-300MFLOPs", storage=make_storage(storage, create=False))
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    assert journal_path(storage).is_file()
+
+
+def test_storage_urls() -> None:
+    assert journal_path("journal:runs/a.log") == Path("runs/a.log")
+    assert journal_path("journal:///shared/a.log") == Path("/shared/a.log")
+    assert with_driver("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"  # named: kept
+    assert with_driver("sqlite:///x.db") == "sqlite:///x.db"
+    assert with_driver("postgres://u@h/db").startswith("postgresql")
+    with pytest.raises(Exception, match="grace"):
+        Heartbeat(interval=10, grace=5)
+
+
+def test_a_trial_started_when_n_trials_are_under_way_is_surplus_and_never_runs(tmp_path: Path) -> None:
+    from nas.search._workers import _guarded
+
+    study = optuna.create_study(storage=make_storage(f"sqlite:///{tmp_path / 's.db'}", Heartbeat()))
+    ran: list[int] = []
+
+    def trial_function(trial: optuna.Trial) -> float:
+        ran.append(trial.number)
+        return 1.0
+
+    others = [study.ask(), study.ask()]  # two trials running in other workers; n_trials = 2
+    study.optimize(_guarded(trial_function, 2), n_trials=1, catch=(Exception,))
+    assert ran == [] and study.trials[2].state is TrialState.FAIL
+    assert study.trials[2].user_attrs["surplus"] is True
+
+    study.tell(others[0], state=TrialState.FAIL)  # one of them failed: the next trial is needed
+    study.optimize(_guarded(trial_function, 2), n_trials=1, catch=(Exception,))
+    assert ran == [3] and study.trials[3].state is TrialState.COMPLETE
