@@ -1,0 +1,162 @@
+"""Step 2 of compound scaling: the family φ = 1..N, and the single-dimension networks of equal MACs.
+
+Tan & Le (2019) argue for compound scaling by comparing, at matched FLOPs, a network scaled in all
+three dimensions against the same base scaled in width, depth or resolution alone (their figures 3
+and 8). Here every compound member φ fixes a MAC target, and each single dimension gets the
+multiplier whose MACs come nearest to it (a monotone search over ``count_cost``). MACs are counted at
+the specs' own resolutions (224 px based) for ``num_classes``, as the paper's FLOPs are.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import optuna
+
+from nas._count import count_cost
+from nas._spec import ArchSpec, dump_spec
+from nas.scale._grid import GridPoint
+from nas.scale._proxy import ProxyTrainer, record_training
+from nas.scaling import Coefficients, compound, scale, scale_resolution
+from nas.search import Budget
+
+log = logging.getLogger("nas.scale")
+
+SINGLE = ("width", "depth", "resolution")
+KINDS = ("base", "compound", *SINGLE)
+MAX_PHI = 20  # budget= looks no further: 2^20 times the base's FLOPs
+
+
+@dataclass(frozen=True)
+class Member:
+    """One network of the comparison: the base scaled by ``coefficients``; ``phi`` is the compound
+    member whose MACs it matches (0: the base itself)."""
+
+    kind: str
+    phi: int
+    coefficients: Coefficients
+    spec: ArchSpec
+    macs: int
+    params: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS or self.phi < 0 or (self.phi == 0) != (self.kind == "base"):
+            raise ValueError(f"member: kind {self.kind!r} at φ={self.phi} is not one of the comparison")
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}@{self.phi}"
+
+
+def single(base: ArchSpec, kind: str, multiplier: float) -> Coefficients:
+    """The coefficients that scale one dimension of ``base`` by ``multiplier``."""
+    if kind == "width":
+        return Coefficients(width=multiplier)
+    if kind == "depth":
+        return Coefficients(depth=multiplier)
+    if kind == "resolution":
+        return Coefficients(resolution=scale_resolution(base.resolution, multiplier))
+    raise ValueError(f"kind: expected one of {', '.join(SINGLE)}; got {kind!r}")
+
+
+def member(base: ArchSpec, kind: str, phi: int, coefficients: Coefficients, num_classes: int) -> Member:
+    spec = scale(base, coefficients, name=f"{base.name}_{kind}{phi}" if phi else base.name)
+    cost = count_cost(spec, num_classes=num_classes)
+    return Member(kind, phi, coefficients, spec, cost.macs, cost.params)
+
+
+def match_multiplier(cost_of: Callable[[float], int], target: int) -> float:
+    """The multiplier m >= 1 whose cost comes nearest ``target`` (by ratio), for a cost that never
+    decreases with m (a step function: widths round to multiples of 8, repeats and sides to integers).
+
+    Bisection finds the first step reaching ``target`` and the step below it; of the two, the nearer.
+    Each is the smallest multiplier giving its cost, so the multiplier reported is what that step needs.
+    """
+    if cost_of(1.0) >= target:
+        return 1.0
+    low, high = 1.0, 2.0
+    while cost_of(high) < target:
+        low, high = high, 2 * high
+        if high > 2**10:
+            raise ValueError(f"no multiplier up to {high:g} reaches {target}")
+    above = _left_edge(cost_of, target, low, high)
+    below_cost = cost_of(above - 1e-9)
+    below = 1.0 if cost_of(1.0) >= below_cost else _left_edge(cost_of, below_cost, 1.0, above)
+    best = min((below, above), key=lambda m: abs(math.log(cost_of(m) / target)))
+    tidy = (round(best, 4), math.ceil(best * 1e4) / 1e4)  # four decimals, where they give the same cost
+    return next((m for m in tidy if cost_of(m) == cost_of(best)), best)
+
+
+def _left_edge(cost_of: Callable[[float], int], level: int, low: float, high: float) -> float:
+    """The smallest m in (low, high] costing at least ``level``, given ``cost_of(low) < level <=
+    cost_of(high)`` (to 2^-60 of the interval)."""
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if cost_of(middle) < level else (low, middle)
+    return high
+
+
+def plan_family(base: ArchSpec, point: GridPoint, n_phi: int, num_classes: int) -> list[Member]:
+    """The base, then for each φ = 1..n_phi the compound member and its three matched single-dimension
+    networks."""
+    members = [member(base, "base", 0, Coefficients(), num_classes)]
+    for phi in range(1, n_phi + 1):
+        coefficients = compound(phi, base.resolution, point.alpha, point.beta, point.gamma)
+        target = member(base, "compound", phi, coefficients, num_classes)
+        members.append(target)
+        for kind in SINGLE:
+
+            def macs(m: float, kind: str = kind) -> int:
+                return count_cost(scale(base, single(base, kind, m)), num_classes=num_classes).macs
+
+            multiplier = match_multiplier(macs, target.macs)
+            members.append(member(base, kind, phi, single(base, kind, multiplier), num_classes))
+    return members
+
+
+def fits(spec: ArchSpec, budgets: Iterable[Budget], num_classes: int) -> bool:
+    cost = count_cost(spec, num_classes=num_classes)
+    return all(b.violation(cost.macs, cost.params) <= 0 for b in budgets)
+
+
+def largest_phi(base: ArchSpec, point: GridPoint, budgets: tuple[Budget, ...], num_classes: int) -> int:
+    """The largest integer φ (up to :data:`MAX_PHI`) whose compound-scaled base meets every budget; 0
+    when only the base does (the caller has checked that it does)."""
+    phi = 0
+    while phi < MAX_PHI and fits(point.scaled(base, phi + 1), budgets, num_classes):
+        phi += 1
+    return phi
+
+
+def train_family(study: optuna.Study, members: list[Member], trainer: ProxyTrainer) -> None:
+    """Train every member that has no finished training in ``study`` yet (a rerun resumes)."""
+    done = {t.user_attrs.get("member") for t in study.get_trials(deepcopy=False, states=_COMPLETE)}
+    for m in members:
+        if m.key in done:
+            continue
+        trial = study.ask()
+        for key, value in {
+            "member": m.key,
+            "kind": m.kind,
+            "phi": m.phi,
+            "macs": m.macs,
+            "params": m.params,
+            "resolution": m.spec.resolution,
+            "coefficients": m.coefficients.to_data(),
+            "spec": dump_spec(m.spec),
+        }.items():
+            trial.set_user_attr(key, value)
+        try:
+            accuracy = record_training(trainer, m.spec, trial)
+        except Exception:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            log.warning("family %s: training failed (%s)", m.key, trial.user_attrs.get("error"))
+            continue
+        study.tell(trial, accuracy)
+        log.info("family %s: %.1fM MACs, val_acc %.4f", m.key, m.macs / 1e6, accuracy)
+
+
+_COMPLETE = (optuna.trial.TrialState.COMPLETE,)

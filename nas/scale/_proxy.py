@@ -1,0 +1,67 @@
+"""Training a scaled spec on the proxy task, with its resolution scaled too.
+
+The proxy trains the base at the data's resolution (``data.resolution``, 32 px for digits, stem stride
+from ``proxy.stem_stride``), not at the spec's 224 px. Resolution scaling must reach the proxy, or
+compound and resolution-only scaling would train the same network as width and depth scaling alone:
+a spec at ``r`` px trains at ``data.resolution * r / base.resolution``, rounded (γ^φ times the base's
+proxy resolution). One data module per proxy resolution, loaded on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import optuna
+from omegaconf import DictConfig, OmegaConf
+
+from nas._count import Cost, count_cost
+from nas._spec import ArchSpec
+from nas.search import TrainEvaluator
+
+
+def proxy_resolution(data_resolution: int, spec_resolution: int, base_resolution: int) -> int:
+    """The proxy's input side for a spec at ``spec_resolution`` whose base is at ``base_resolution``."""
+    return max(1, round(data_resolution * spec_resolution / base_resolution))
+
+
+class ProxyTrainer:
+    """Trains specs scaled from a base at ``base_resolution``; each trial logs to ``logs/trials/NNNN``."""
+
+    def __init__(self, cfg: DictConfig, logs: Path, base_resolution: int) -> None:
+        self.cfg, self.logs, self.base_resolution = cfg, logs, base_resolution
+        self._evaluators: dict[int, TrainEvaluator] = {}
+
+    def resolution(self, spec: ArchSpec) -> int:
+        return proxy_resolution(int(self.cfg.data.resolution), spec.resolution, self.base_resolution)
+
+    def evaluator(self, resolution: int) -> TrainEvaluator:
+        if resolution not in self._evaluators:
+            cfg = OmegaConf.merge(self.cfg, {"data": {"resolution": resolution}})
+            self._evaluators[resolution] = TrainEvaluator(cfg, self.logs, pruning=False)
+        return self._evaluators[resolution]
+
+    def proxy_cost(self, spec: ArchSpec) -> Cost:
+        """The cost of the network the proxy trains (its resolution, stem stride and classes)."""
+        proxy = self.evaluator(self.resolution(spec)).proxy
+        return count_cost(proxy.spec(spec), num_classes=proxy.datamodule.num_classes)
+
+    def train(self, spec: ArchSpec, trial: optuna.Trial) -> float:
+        return self.evaluator(self.resolution(spec)).evaluate(spec, trial)
+
+    def describe(self) -> dict[str, Any]:
+        described = self.evaluator(int(self.cfg.data.resolution)).describe()
+        return {**described, "resolution_rule": "data.resolution * spec.resolution / base.resolution"}
+
+
+def record_training(trainer: ProxyTrainer, spec: ArchSpec, trial: optuna.Trial) -> float:
+    """Train ``spec`` for ``trial``, recording the proxy network's cost, and the error when it fails."""
+    cost = trainer.proxy_cost(spec)
+    trial.set_user_attr("proxy_resolution", trainer.resolution(spec))
+    trial.set_user_attr("proxy_macs", cost.macs)
+    try:
+        return trainer.train(spec, trial)
+    except Exception as err:
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        trial.set_user_attr("error", f"{type(err).__name__}: {first_line}")
+        raise
