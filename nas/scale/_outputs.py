@@ -265,7 +265,7 @@ def _proxy(e: dict[str, Any]) -> str:
     if e.get("dataset") == "digits":
         text += (
             " The digits are 8x8 images resized to the proxy resolution: more pixels enlarge the feature "
-            "maps but add no detail, unlike ImageNet's, so resolution scaling is at a disadvantage here."
+            "maps (more computation per image) but add no detail, unlike ImageNet's."
         )
     return text
 
