@@ -53,10 +53,10 @@ def kill_mid_trial(worker: subprocess.Popen, storage: str, name: str, after: int
     """SIGKILL ``worker`` while it evaluates a trial (after ``after`` trials are complete); the trial's
     number."""
     me = f"{socket.gethostname()}:{worker.pid}"
-    deadline = time.monotonic() + 300
+    deadline, study = time.monotonic() + 300, None
     while time.monotonic() < deadline:
         assert worker.poll() is None, "the worker ended before it could be killed"
-        study = _load(storage, name)
+        study = study or _load(storage, name)  # one connection, kept: unfinished trials are read afresh
         if study is not None and len(study.get_trials(states=(TrialState.COMPLETE,))) >= after:
             running = [
                 t
