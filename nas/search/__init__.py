@@ -39,7 +39,7 @@ def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
     from nas.report import write_report  # here: nas.report itself reads nas.search's modules
 
     search, study, evaluator = make_run(cfg, run_dir)
-    optimize(study, search, evaluator)
+    optimize(study, search, evaluator, grace=cfg.heartbeat.grace)
     if search.latency is not None:  # the best candidates, predicted so far, are timed whole
         measure_finalists(study, ranked_trials(study), search.latency)
     files = write_outputs(study, search, evaluator, run_dir)

@@ -11,6 +11,7 @@ the one whose trial has the higher number gives it up as ``surplus`` (recorded a
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ class Tally:
         )
 
 
-def optimize(study: optuna.Study, search: Search, evaluator: Evaluator, *, poll: float = POLL_S) -> None:
+def optimize(
+    study: optuna.Study, search: Search, evaluator: Evaluator, *, grace: float = 60.0, poll: float = POLL_S
+) -> None:
     """Run trials until ``search.n_trials`` are finished in the study, by this worker and any others.
 
     A trial that raises is recorded as failed and the study goes on; a dead worker's trial is failed
@@ -69,6 +72,7 @@ def optimize(study: optuna.Study, search: Search, evaluator: Evaluator, *, poll:
             if exact and not tally.waiting and tally.finished + tally.running >= n:
                 bar.set_postfix_str(f"waiting for {tally.running} running elsewhere")
                 optuna.storages.fail_stale_trials(study)  # a dead worker's trial comes back queued
+                fail_orphans(study, grace)
                 time.sleep(poll)
                 continue
             bar.set_postfix_str("")
@@ -81,6 +85,26 @@ def optimize(study: optuna.Study, search: Search, evaluator: Evaluator, *, poll:
             else:
                 failures = 0
         bar.update(min(tally.finished, n) - bar.n)
+
+
+def fail_orphans(study: optuna.Study, grace: float) -> list[int]:
+    """Fail the RUNNING trials whose worker died before the trial began: created more than ``grace``
+    seconds ago and never given the worker's record (the first thing a trial sets). Such a worker may
+    die before its heartbeat's first beat, and Optuna only fails trials that have beaten. Nothing was
+    sampled yet, so there is nothing to re-queue; the finished count simply needs one more trial."""
+    now, failed = datetime.datetime.now(), []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if (
+            "worker" not in t.user_attrs
+            and t.datetime_start
+            and (now - t.datetime_start).total_seconds() > grace
+        ):
+            try:
+                study.tell(t.number, state=TrialState.FAIL)
+                failed.append(t.number)
+            except (ValueError, RuntimeError):  # another worker failed it first
+                pass
+    return failed
 
 
 def _one_trial(study: optuna.Study, function: Callable[[optuna.Trial], list[float]]) -> FrozenTrial:

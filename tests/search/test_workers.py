@@ -232,3 +232,15 @@ def test_a_trial_started_when_n_trials_are_under_way_is_surplus_and_never_runs(t
     study.tell(others[0], state=TrialState.FAIL)  # one of them failed: the next trial is needed
     study.optimize(_guarded(trial_function, 2), n_trials=1, catch=(Exception,))
     assert ran == [3] and study.trials[3].state is TrialState.COMPLETE
+
+
+def test_a_trial_whose_worker_died_before_it_began_is_failed_after_the_grace(tmp_path: Path) -> None:
+    from nas.search._workers import fail_orphans
+
+    study = optuna.create_study(storage=make_storage(f"sqlite:///{tmp_path / 's.db'}", Heartbeat()))
+    orphan, started = study.ask(), study.ask()  # the orphan's worker died before recording anything
+    started.set_user_attr("worker", "elsewhere:1")
+    assert fail_orphans(study, grace=60) == []  # too young to tell
+    time.sleep(1.2)
+    assert fail_orphans(study, grace=1) == [orphan.number]
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.RUNNING]
