@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas._count import Cost, count_cost
 from nas._spec import ArchSpec
 from nas.search import TrainEvaluator
+from nas.search._storage import first_line
 
 
 def proxy_resolution(data_resolution: int, spec_resolution: int, base_resolution: int) -> int:
@@ -62,6 +63,5 @@ def record_training(trainer: ProxyTrainer, spec: ArchSpec, trial: optuna.Trial) 
     try:
         return trainer.train(spec, trial)
     except Exception as err:
-        first_line = (str(err).strip().splitlines() or [""])[0]
-        trial.set_user_attr("error", f"{type(err).__name__}: {first_line}")
+        trial.set_user_attr("error", f"{type(err).__name__}: {first_line(err)}")
         raise

@@ -91,7 +91,7 @@ def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
 
 
 def _write_trials(trials: list[FrozenTrial], times: dict[int, float], path: Path) -> Path:
-    retried = {t.system_attrs["retry_history"][-1]: t.number for t in trials if _retry_of(t) is not None}
+    retried = {origin: t.number for t in trials if (origin := _retry_of(t)) is not None}
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, _COLUMNS)
         writer.writeheader()
@@ -113,7 +113,7 @@ def _write_trials(trials: list[FrozenTrial], times: dict[int, float], path: Path
                     "screened_out": a.get("screened_out", ""),
                     "error": a.get("error") or _died(t, retried),
                     "worker": a.get("worker", ""),
-                    "retry_of": _retry_of(t) if _retry_of(t) is not None else "",
+                    "retry_of": "" if _retry_of(t) is None else _retry_of(t),
                     "choices": json.dumps(t.params, sort_keys=True),
                 }
             )
