@@ -5,7 +5,6 @@ time and the outcome, whatever it is."""
 from __future__ import annotations
 
 import csv
-import os
 import platform
 import statistics
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import yaml
 
 from nas._count import count_cost
 from nas._spec import dump_spec
+from nas.latency._table import device_name
 from nas.scale._family import KINDS, SINGLE, Member
 from nas.scale._grid import GridPoint, best_point, constraint_name
 from nas.scale._plan import Plan
@@ -193,22 +193,12 @@ def plot(outcome: Outcome, grid: list[dict[str, Any]], family: list[dict[str, An
 
 
 def machine() -> str:
-    model = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "",
-        )
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    """The hardware the trainings ran on, as the latency tables name it, and torch's threads."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     threads = torch.get_num_threads()
     return (
-        f"{platform.machine()}, {os.cpu_count()} CPU cores{f' ({model})' if model else ''}, "
-        f"torch {torch.__version__} with {threads} thread{'s' * (threads != 1)}, trained on {device}"
+        f"{platform.machine()}, {device_name(device)}, torch {torch.__version__} with {threads} "
+        f"thread{'s' * (threads != 1)}, trained on {device.upper()}"
     )
 
 
