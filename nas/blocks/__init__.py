@@ -7,7 +7,7 @@ builds and costs itself (see :class:`nas.blocks.Block`).
 from __future__ import annotations
 
 from nas.blocks._base import Activation, Block, make_divisible
-from nas.blocks._layers import SEBase, SqueezeExcite
+from nas.blocks._layers import ResidualUnit, SEBase, SqueezeExcite, residual_bodies
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
 from nas.blocks.densenet import DenseLayer, Transition
 from nas.blocks.fire import Fire
@@ -62,6 +62,7 @@ __all__ = [
     "NormAct",
     "Pool",
     "PoolMode",
+    "ResidualUnit",
     "SEBase",
     "Separable",
     "ShuffleV1",
@@ -70,4 +71,5 @@ __all__ = [
     "Transition",
     "XceptionBlock",
     "make_divisible",
+    "residual_bodies",
 ]

@@ -113,7 +113,19 @@ class DropPath(nn.Module):
         return f"rate={self.rate}"
 
 
-class Residual(nn.Module):
+class ResidualUnit(nn.Module):
+    """Base of the blocks that add a branch ``body`` to a shortcut: what zero-init of the branch's last
+    batch norm (:func:`residual_bodies`) finds."""
+
+    body: nn.Module
+
+
+def residual_bodies(model: nn.Module) -> list[nn.Module]:
+    """The branch of every residual unit in ``model``, in module order."""
+    return [m.body for m in model.modules() if isinstance(m, ResidualUnit)]
+
+
+class Residual(ResidualUnit):
     """``x + drop_path(body(x))``."""
 
     def __init__(self, body: nn.Module, drop_path: float = 0.0) -> None:
@@ -125,7 +137,7 @@ class Residual(nn.Module):
         return x + self.drop_path(self.body(x))
 
 
-class Projected(nn.Module):
+class Projected(ResidualUnit):
     """``body(x) + shortcut(x)``: a residual block whose stride or widths rule out the identity."""
 
     def __init__(self, body: nn.Module, shortcut: nn.Module) -> None:

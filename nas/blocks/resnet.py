@@ -13,10 +13,10 @@ from nas import _cost
 from nas._cost import Cost, Shape
 from nas._record import SpecError, check_divisible, check_range
 from nas.blocks._base import Activation, Block
-from nas.blocks._layers import ConvNormAct, DropPath
+from nas.blocks._layers import ConvNormAct, DropPath, ResidualUnit
 
 
-class _ResidualUnit(nn.Module):
+class _ResidualUnit(ResidualUnit):
     """``relu(drop_path(body(x)) + shortcut(x))``: the ReLU comes after the addition (post-activation)."""
 
     def __init__(self, body: nn.Module, shortcut: nn.Module, drop_path: float) -> None:

@@ -96,6 +96,25 @@ def channel_stats(images: Tensor) -> tuple[list[float], list[float]]:
     return mean.tolist(), var.clamp(min=0).sqrt().tolist()
 
 
+def stratified_subset(indices: Tensor, labels: Tensor, limit: int | None, seed: int, purpose: str) -> Tensor:
+    """Exactly ``limit`` of ``indices`` (labels ``labels[indices]``), every class in proportion (largest
+    remainders get the rounding), chosen at random (seeded), in their original order."""
+    if limit is None or limit >= len(indices):
+        return indices
+    gen = generator(seed, purpose)
+    classes, counts = torch.unique(labels[indices], return_counts=True)
+    quota = counts.double() * limit / len(indices)
+    take = quota.floor().long()
+    # The classes with the largest remainders get the images still missing (ties: the earlier class).
+    short = limit - int(take.sum())
+    take[torch.argsort(quota - take, descending=True, stable=True)[:short]] += 1
+    keep = []
+    for c, k in zip(classes.tolist(), take.tolist(), strict=True):
+        members = indices[labels[indices] == c]
+        keep.append(members[torch.randperm(len(members), generator=gen)[:k]])
+    return torch.cat(keep).sort().values
+
+
 # ---------------------------------------------------------------------------------------------------------
 # sources and data sets
 
@@ -227,6 +246,9 @@ class ImageDataModule(L.LightningDataModule):
 
     name = "images"
     num_classes: int
+    # limit_* subsets keep the classes' proportions (exactly, not just on average); off for the data
+    # sets whose committed results were measured on uniform subsets.
+    stratified_limits = False
 
     def __init__(
         self,
@@ -288,12 +310,18 @@ class ImageDataModule(L.LightningDataModule):
             return
         self.check_args()
         split = self.load()
-        train = random_subset(split.train_indices, self.limit_train, self.split_seed, "limit_train")
-        val = random_subset(split.val_indices, self.limit_val, self.split_seed, "limit_val")
+        train = self.subset(split.train_indices, split.train.labels, self.limit_train, "limit_train")
+        val = self.subset(split.val_indices, split.val.labels, self.limit_val, "limit_val")
         normalize = Normalize(split.mean, split.std)
         self.train_set = ImageDataset(split.train, train, Compose([*self.train_transforms(), normalize]))
         self.val_set = ImageDataset(split.val, val, Compose([*self.val_transforms(), normalize]))
         self._split = split
+
+    def subset(self, indices: Tensor, labels: Tensor, limit: int | None, purpose: str) -> Tensor:
+        """The ``limit_*`` subset: uniform at random here; stratified where a subclass says so."""
+        if self.stratified_limits:
+            return stratified_subset(indices, labels, limit, self.split_seed, purpose)
+        return random_subset(indices, limit, self.split_seed, purpose)
 
     def train_dataloader(self) -> DataLoader[Any]:
         """Shuffled, augmented; a fresh sampler each call, starting again from the first epoch."""
@@ -323,6 +351,12 @@ class ImageDataModule(L.LightningDataModule):
         self.setup()
         assert self.train_set is not None and self.val_set is not None
         return self.train_set, self.val_set
+
+    @property
+    def validates_on_test(self) -> bool:
+        """Whether the validation loader holds a test set kept for final reporting, which no search may
+        select on (Fashion-MNIST's ``split: test``)."""
+        return False
 
     # -- reporting ----------------------------------------------------------------------------------------
 

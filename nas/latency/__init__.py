@@ -17,7 +17,15 @@ from nas.latency._build import BuildReport, build_table, random_networks
 from nas.latency._measure import BACKENDS, Measurement, Setting, measure
 from nas.latency._parts import Part, network_parts
 from nas.latency._predict import calibrate, measure_network, predict
-from nas.latency._table import Calibration, Environment, LatencyTable, TableError, default_path, load_table
+from nas.latency._table import (
+    Calibration,
+    Environment,
+    LatencyTable,
+    TableError,
+    default_path,
+    device_name,
+    load_table,
+)
 from nas.latency._validate import Validation, validate, write_results
 
 __all__ = [
@@ -34,6 +42,7 @@ __all__ = [
     "build_table",
     "calibrate",
     "default_path",
+    "device_name",
     "load_table",
     "measure",
     "measure_network",

@@ -17,7 +17,7 @@ import yaml
 
 from nas._count import count_cost
 from nas._spec import dump_spec
-from nas.latency._table import device_name
+from nas.latency import device_name
 from nas.scale._family import KINDS, SINGLE, Member
 from nas.scale._grid import GridPoint, best_point, constraint_name
 from nas.scale._plan import Plan

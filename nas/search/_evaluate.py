@@ -43,6 +43,13 @@ class _Proxy:
         self.settings = ProxySettings.from_data(OmegaConf.to_container(cfg.proxy), "proxy")
         self.datamodule = instantiate(cfg.data)
         self.datamodule.setup("fit")
+        if getattr(self.datamodule, "validates_on_test", False):
+            from nas._cli import UsageError
+
+            raise UsageError(
+                "data.split=test: a search must never select on the test set; search on the validation "
+                "hold-out (data.split=val) and report the test accuracy with python -m nas.train"
+            )
 
     def spec(self, spec: ArchSpec) -> ArchSpec:
         proxied = proxy_spec(spec, self.settings, self.datamodule.resolution)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nas.training._fit import quick_fit
 from nas.training._module import Diverged, ImageClassifier, warmup_cosine
 from nas.training._settings import Optimizer, OptimSettings, ProxySettings, proxy_spec
 
@@ -12,5 +13,6 @@ __all__ = [
     "Optimizer",
     "ProxySettings",
     "proxy_spec",
+    "quick_fit",
     "warmup_cosine",
 ]

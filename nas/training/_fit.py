@@ -108,3 +108,40 @@ def write_run(run_dir: Path, spec: ArchSpec, metrics: dict[str, Any]) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (run_dir / "spec.yaml").write_text(dump_spec(spec))
+
+
+def quick_fit(
+    spec: ArchSpec,
+    datamodule: L.LightningDataModule,
+    optim: dict[str, Any],
+    epochs: int,
+    seed: int,
+    *,
+    callbacks: list[Callback] | None = None,
+    trainer_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`fit` with a quiet trainer of ``epochs`` epochs (no logger, checkpoint, bar or summary), seeded
+    with ``seed``: one proxy training, as the fidelity study and the benchmarks run it. ``spec`` is trained
+    as given (see :func:`~nas.training.proxy_spec`). Validation runs once, after the last epoch (nothing
+    here reads the earlier ones). Adds ``cpu_seconds`` (this process's CPU time)."""
+    L.seed_everything(seed, workers=True, verbose=False)
+    options = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "check_val_every_n_epoch": epochs,
+        "num_sanity_val_steps": 0,
+        **(trainer_options or {}),
+    }
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=list(callbacks or []),
+        **options,
+    )
+    cpu = time.process_time()
+    metrics = fit(spec, datamodule, trainer, optim)
+    metrics["cpu_seconds"] = round(time.process_time() - cpu, 3)
+    return metrics

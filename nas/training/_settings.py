@@ -14,6 +14,7 @@ from nas.scaling import Coefficients, scale
 class Optimizer(enum.Enum):
     SGD = "sgd"
     RMSPROP = "rmsprop"
+    ADAMW = "adamw"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class OptimSettings(Record):
     warmup_epochs: float = 0.0
     min_lr: float = 0.0
     label_smoothing: float = 0.0
+    betas: tuple[float, ...] = (0.9, 0.999)  # AdamW only
+    # Short-run aids, each measured on the Fashion-MNIST proxy (benchmarks/recipe.py):
+    ema_decay: float = 0.0  # > 0: validate an exponential moving average of the weights (and BN buffers)
+    zero_init_residual: bool = False  # the last BN's scale in every residual branch starts at 0
+    bn_momentum: float | None = None  # batch norm's running-statistics momentum; None: PyTorch's 0.1
+    bn_recalibration: int = 0  # > 0: before each validation, BN statistics anew over this many batches
 
     def validate(self) -> None:
         check_range("lr", self.lr, 0.0, low_open=True)
@@ -44,6 +51,14 @@ class OptimSettings(Record):
         check_range("warmup_epochs", self.warmup_epochs, 0.0)
         check_range("min_lr", self.min_lr, 0.0, self.lr)
         check_range("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        check_range("ema_decay", self.ema_decay, 0.0, 1.0, high_open=True)
+        check_range("bn_recalibration", self.bn_recalibration, 0)
+        if self.bn_momentum is not None:
+            check_range("bn_momentum", self.bn_momentum, 0.0, 1.0, low_open=True)
+        if len(self.betas) != 2:
+            raise SpecError("betas", f"expected two numbers; got {list(self.betas)}")
+        for beta in self.betas:
+            check_range("betas", beta, 0.0, 1.0, high_open=True)
 
 
 @dataclass(frozen=True)

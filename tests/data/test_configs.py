@@ -14,6 +14,7 @@ from nas._paths import CONF
 
 CLASSES = {
     "digits": data.DigitsDataModule,
+    "fashion_mnist": data.FashionMnistDataModule,
     "cifar10": data.CifarDataModule,
     "cifar100": data.CifarDataModule,
     "imagefolder": data.ImageFolderDataModule,
@@ -50,6 +51,10 @@ def test_config_defaults() -> None:
     digits = compose(CONF / "data" / "digits.yaml")
     assert (digits.resolution, digits.val_fraction, digits.augment) == (32, 0.2, True)
     assert compose(CONF / "data" / "imagefolder.yaml").root is None
+    fashion = compose(CONF / "data" / "fashion_mnist.yaml")
+    assert fashion.root == "/usr/share/datasets/fashion-mnist"
+    assert (fashion.split, fashion.resolution) == ("val", 28)
+    assert round(60_000 * fashion.val_fraction) == 10_000  # a hold-out as large as the test set
 
 
 def test_digits_config_loads_batches() -> None:

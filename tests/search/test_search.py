@@ -19,7 +19,7 @@ from nas.latency import LatencyTable, Setting, _predict, load_table, predict
 from nas.latency._table import Environment
 from nas.search import run
 
-DATA = ["data.limit_train=64", "data.limit_val=32"]
+DATA = ["data=digits", "data.limit_train=64", "data.limit_val=32"]
 FAST = ["evaluator=zero_cost", "evaluator.batch_size=8", *DATA]
 
 
@@ -228,6 +228,18 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path: Path, args: list[str]
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_search_never_selects_on_the_test_set(tmp_path: Path, capsys) -> None:
+    from tests.data.test_fashion_mnist import write_fashion
+
+    fake = write_fashion(tmp_path / "fashion")
+    data = ["data=fashion_mnist", f"data.root={fake}", "data.split=test", "evaluator=zero_cost"]
+    with pytest.raises(SystemExit) as info:
+        run(config(tmp_path, "n_trials=2", fast=data), tmp_path)
+    assert info.value.code == 2
+    assert "data.split=test: a search must never select on the test set" in capsys.readouterr().err
+    assert not (tmp_path / "study.db").exists()  # refused before the first trial
 
 
 def test_a_pruned_training_is_pruned_not_failed(tmp_path: Path, monkeypatch) -> None:

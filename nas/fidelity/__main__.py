@@ -1,0 +1,3 @@
+from nas.fidelity import main
+
+main()

@@ -1,0 +1,77 @@
+"""Rank agreement between an evaluator's scores and the reference accuracies, with bootstrap intervals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+LEVEL = 0.90  # the bootstrap interval's coverage
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Kendall's tau-b with its bootstrap interval, Spearman's rho, and top-quartile recall."""
+
+    tau: float
+    lo: float
+    hi: float
+    spearman: float
+    top_quartile_recall: float
+
+
+def kendall(x: Sequence[float], y: Sequence[float]) -> float:
+    """Kendall's tau-b (ties counted as neither concordant nor discordant); 0 where one side is constant."""
+    if _constant(x) or _constant(y):
+        return 0.0
+    tau = stats.kendalltau(x, y).statistic
+    return 0.0 if math.isnan(tau) else float(tau)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    if _constant(x) or _constant(y):
+        return 0.0
+    rho = stats.spearmanr(x, y).statistic
+    return 0.0 if math.isnan(rho) else float(rho)
+
+
+def _constant(values: Sequence[float]) -> bool:
+    return len(set(np.asarray(values, dtype=float).tolist())) < 2
+
+
+def top_quartile_recall(score: Sequence[float], reference: Sequence[float]) -> float:
+    """Of the best quarter of the networks by ``reference``, the fraction also in the best quarter by
+    ``score`` (ties broken by position, so that the two quarters have the same size)."""
+    k = max(1, math.ceil(len(reference) / 4))
+    best = set(np.argsort(-np.asarray(reference, dtype=float), kind="stable")[:k].tolist())
+    kept = set(np.argsort(-np.asarray(score, dtype=float), kind="stable")[:k].tolist())
+    return len(best & kept) / k
+
+
+def bootstrap_interval(
+    x: Sequence[float], y: Sequence[float], resamples: int, seed: int, level: float = LEVEL
+) -> tuple[float, float]:
+    """The percentile interval of Kendall's tau over ``resamples`` resamplings of the networks (pairs
+    drawn with replacement), seeded."""
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    taus = [kendall(xa[i], ya[i]) for i in rng.integers(0, len(xa), size=(resamples, len(xa)))]
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(taus, [alpha, 1 - alpha])
+    return float(lo), float(hi)
+
+
+def agreement(score: Sequence[float], reference: Sequence[float], resamples: int, seed: int) -> Agreement:
+    if len(score) != len(reference):
+        raise ValueError(f"{len(score)} scores for {len(reference)} reference values")
+    lo, hi = bootstrap_interval(score, reference, resamples, seed)
+    return Agreement(
+        tau=kendall(score, reference),
+        lo=lo,
+        hi=hi,
+        spearman=spearman(score, reference),
+        top_quartile_recall=top_quartile_recall(score, reference),
+    )

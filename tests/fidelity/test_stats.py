@@ -1,0 +1,46 @@
+"""Rank agreement: Kendall, Spearman, top-quartile recall and the bootstrap interval on known cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from nas.fidelity import agreement, kendall, top_quartile_recall
+from nas.fidelity._stats import bootstrap_interval
+
+
+def test_kendall_is_tau_b_and_plus_or_minus_one_for_a_monotone_order() -> None:
+    x = [0.1, 0.5, 0.2, 0.9, 0.7]
+    assert kendall(x, [v**3 for v in x]) == pytest.approx(1.0)
+    assert kendall(x, [-v for v in x]) == pytest.approx(-1.0)
+    y = [1, 1, 2, 3, 2]  # ties: tau-b
+    assert kendall(x, y) == pytest.approx(stats.kendalltau(x, y, variant="b").statistic)
+    assert kendall(x, [3] * 5) == 0.0  # a constant score ranks nothing
+
+
+def test_top_quartile_recall_counts_the_best_quarter_kept() -> None:
+    reference = list(range(8))  # best: 7, 6
+    assert top_quartile_recall(reference, reference) == 1.0
+    assert top_quartile_recall([0, 1, 2, 3, 4, 5, 7, 6], reference) == 1.0  # order within the quarter is free
+    assert top_quartile_recall([0, 1, 2, 3, 4, 7, 5, 6], reference) == 0.5
+    assert top_quartile_recall([-v for v in reference], reference) == 0.0
+
+
+def test_bootstrap_interval_brackets_tau_and_narrows_with_agreement() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=30)
+    close, noisy = x + 0.1 * rng.normal(size=30), x + 2.0 * rng.normal(size=30)
+    lo, hi = bootstrap_interval(x, close, 500, seed=0)
+    assert lo <= kendall(x, close) <= hi <= 1.0
+    nlo, nhi = bootstrap_interval(x, noisy, 500, seed=0)
+    assert nhi - nlo > hi - lo
+    assert bootstrap_interval(x, noisy, 500, seed=0) == (nlo, nhi)  # seeded
+
+
+def test_agreement_bundles_the_figures() -> None:
+    x = list(range(12))
+    a = agreement(x, x, 200, seed=0)
+    assert [a.tau, a.lo, a.hi, a.spearman, a.top_quartile_recall] == pytest.approx([1.0] * 5)
+    with pytest.raises(ValueError, match="3 scores for 4"):
+        agreement([1, 2, 3], [1, 2, 3, 4], 200, seed=0)
