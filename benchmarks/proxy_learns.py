@@ -27,8 +27,8 @@ from _rows import append_row, read_rows
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from nas import dump_spec, load_spec
 from nas._paths import CONF
-from nas._spec import dump_spec, load_spec
 from nas.data import cached_datamodule
 from nas.fidelity import sample_networks
 from nas.latency import device_name

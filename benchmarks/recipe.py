@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from _rows import append_row, read_rows
 
-from nas._spec import dump_spec, load_spec
+from nas import dump_spec, load_spec
 from nas.data import cached_datamodule
 from nas.fidelity import sample_networks
 from nas.latency import device_name

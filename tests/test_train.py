@@ -135,3 +135,19 @@ def test_a_small_network_learns_the_embedded_digits(tiny: Path, tmp_path: Path) 
     metrics = train([f"arch={tiny}", *fast, "data.resolution=16", "trainer.max_epochs=4"], tmp_path / "run")
     assert metrics["evaluation"]["dataset"] == "digits"
     assert metrics["val_acc"] > 0.6
+
+
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_fashion_mnist_records_what_it_validated_on(tiny: Path, tmp_path: Path, split: str) -> None:
+    from tests.data.test_fashion_mnist import write_fashion
+
+    root = write_fashion(tmp_path / "fashion", train=100, test=20)
+    data = ["data=fashion_mnist", f"data.root={root}", f"data.split={split}", "data.resolution=16"]
+    metrics = train([f"arch={tiny}", *data, *FAST[4:]], tmp_path / "run")
+    evaluation = json.loads((tmp_path / "run" / "metrics.json").read_text())["evaluation"]
+    assert evaluation == metrics["evaluation"] and evaluation["dataset"] == "fashion_mnist"
+    assert evaluation["evaluated_on"] == split
+    # test: all 100 training images, the 20 test ones; val: 2 of each class's 10 held out (1/6, rounded).
+    expected = (100, 20) if split == "test" else (80, 20)
+    assert (evaluation["train_samples"], evaluation["val_samples"]) == expected
+    assert evaluation["preprocessing"] == "bilinear resize 28->16, normalize"

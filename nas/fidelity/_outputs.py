@@ -79,7 +79,8 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         f"**Noise ceiling** (Kendall tau between reference seeds): **{c.tau:.2f}** [{c.lo:.2f}, {c.hi:.2f}].",
         f"**Proxy trainings** (`train_<E>ep`): {_protocol(s.proxy, 'E')}, seed {s.seed}.",
         f"**combined**: the best {s.combined.keep:.0%} by {s.combined.score} trained {s.combined.epochs} "
-        "epochs and ranked first by accuracy, the rest in the score's order (the search's default screen).",
+        "epochs and ranked first by accuracy, the rest in the score's order (the search's "
+        "`evaluator=combined`).",
         "",
         f"| evaluator | Kendall tau [{pct}% bootstrap] | Spearman rho | top-quartile recall "
         "| s per candidate |",
@@ -109,6 +110,7 @@ def _protocol(t: Any, epochs: str = "") -> str:
     o = t.optim
     extras = [
         ("zero-init residual", o.zero_init_residual),
+        (f"precise BN over {o.bn_recalibration} batches", o.bn_recalibration > 0),
         (f"EMA {o.ema_decay:g}", o.ema_decay > 0),
         (f"label smoothing {o.label_smoothing:g}", o.label_smoothing > 0),
     ]

@@ -101,7 +101,7 @@ class FidelitySettings(Record):
     zero_cost_batch: int = 64
     combined: Combined = field(default_factory=Combined)
     reference: Reference = field(default_factory=Reference)
-    default: str = "combined"  # the search's default evaluator, marked in the outputs
+    default: str = "train_1ep"  # the search's default evaluator, marked in the outputs
     workers: int = 1  # trainings run side by side, one thread each
     bootstrap: int = 2000
     out: str = "results"
@@ -115,11 +115,13 @@ class FidelitySettings(Record):
         check_range("workers", self.workers, 1)
         check_range("bootstrap", self.bootstrap, 100)
         known = self.known_evaluators()
-        for name in (*self.evaluators, self.default):
+        for name in self.evaluators:
             if name not in known:
                 raise SpecError(
                     "evaluators", f"unknown evaluator {name!r}; expected one of {', '.join(known)}"
                 )
+        if self.default not in known:
+            raise SpecError("default", f"{self.default!r} is none of the evaluators {', '.join(known)}")
 
     def space_name(self) -> str:
         """The space's name in file names: a space file's stem."""

@@ -40,7 +40,7 @@ def test_outputs_hold_every_evaluator_with_its_interval(finished) -> None:
         "fidelity_tiny_synthetic_runs.csv",
     ]  # fmt: skip
     result = json.loads(files[0].read_text())
-    assert result["default"] == "combined" and result["n"] == 4
+    assert result["default"] == "train_1ep" and result["n"] == 4
     assert set(result["evaluators"]) == {
         "params",
         "macs",
@@ -56,7 +56,7 @@ def test_outputs_hold_every_evaluator_with_its_interval(finished) -> None:
     assert train["seconds_per_candidate"] > result["evaluators"]["synflow"]["seconds_per_candidate"] > 0
     assert 0 <= train["top_quartile_recall"] <= 1
     text = files[1].read_text()
-    assert "| `combined` (default) |" in text and "Noise ceiling" in text
+    assert "| `train_1ep` (default) |" in text and "Noise ceiling" in text
     assert files[2].read_bytes()[:4] == b"\x89PNG"
 
 
