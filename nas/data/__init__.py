@@ -10,7 +10,7 @@ normalized, int64 [N])``; and tells what it loaded with ``describe()``. The Hydr
 from __future__ import annotations
 
 from nas.data._base import ImageDataModule
-from nas.data._cache import cached_datamodule
+from nas.data._cache import cached_datamodule, first_batch
 from nas.data._cifar import CifarDataModule
 from nas.data._digits import DigitsDataModule
 from nas.data._fashion_mnist import FashionMnistDataModule
@@ -26,4 +26,5 @@ __all__ = [
     "SkippedFileWarning",
     "SyntheticDataModule",
     "cached_datamodule",
+    "first_batch",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import torch
 from hydra.utils import instantiate
 
 from nas.data._base import ImageDataModule
@@ -21,3 +22,14 @@ def cached_datamodule(config: dict[str, Any]) -> ImageDataModule:
         module.setup("fit")
         _LOADED[key] = module
     return _LOADED[key]
+
+
+def first_batch(module: ImageDataModule, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``size`` training images of the epoch-0 order (the same for every network)."""
+    images, labels = [], []
+    for x, y in module.train_dataloader():
+        images.append(x)
+        labels.append(y)
+        if sum(len(b) for b in images) >= size:
+            break
+    return torch.cat(images)[:size], torch.cat(labels)[:size]

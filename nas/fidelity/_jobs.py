@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from nas._count import count_cost
-from nas._spec import ArchSpec, dump_spec, load_spec
-from nas.data import ImageDataModule, cached_datamodule
+from nas._spec import ArchSpec, load_spec
+from nas.data import cached_datamodule, first_batch
 from nas.fidelity._settings import COSTS, TRAIN_PREFIX, Training
 from nas.search import zero_cost_score
 from nas.training import proxy_spec, quick_fit
@@ -117,18 +117,3 @@ def _scores(job: Job, spec: ArchSpec, data: dict[str, Any], split_seed: int) -> 
             "cpu_seconds": time.process_time() - cpu,
         })  # fmt: skip
     return [{**r, "seed": job.seed, "epochs": 0} for r in rows]
-
-
-def first_batch(module: ImageDataModule, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``size`` training images of the epoch-0 order (the same for every network)."""
-    images, labels = [], []
-    for x, y in module.train_dataloader():
-        images.append(x)
-        labels.append(y)
-        if sum(len(b) for b in images) >= size:
-            break
-    return torch.cat(images)[:size], torch.cat(labels)[:size]
-
-
-def spec_yaml(spec: ArchSpec) -> str:
-    return dump_spec(spec)

@@ -15,6 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from nas._cli import UsageError
+from nas._spec import dump_spec
 from nas.data import cached_datamodule
 from nas.fidelity._jobs import (
     REFERENCE,
@@ -24,7 +25,6 @@ from nas.fidelity._jobs import (
     data_for,
     protocol_hash,
     run_job,
-    spec_yaml,
 )
 from nas.fidelity._journal import Journal, Key
 from nas.fidelity._sample import Candidate, sample_networks
@@ -83,7 +83,7 @@ def plan(study: Study) -> list[Job]:
             Job(
                 Task.SCORES,
                 c.spec.name,
-                spec_yaml(c.spec),
+                dump_spec(c.spec),
                 s.seed,
                 s.proxy,
                 s.zero_cost_scores(),
@@ -92,10 +92,10 @@ def plan(study: Study) -> list[Job]:
         )
     for epochs in s.train_epochs():
         training = s.proxy.replace(epochs=epochs)
-        jobs += [Job(Task.PROXY, c.spec.name, spec_yaml(c.spec), s.seed, training) for c in study.sample]
+        jobs += [Job(Task.PROXY, c.spec.name, dump_spec(c.spec), s.seed, training) for c in study.sample]
     for seed in reference_seeds(s):
         jobs += [
-            Job(Task.REFERENCE, c.spec.name, spec_yaml(c.spec), seed, s.reference.training)
+            Job(Task.REFERENCE, c.spec.name, dump_spec(c.spec), seed, s.reference.training)
             for c in study.sample
         ]
     return jobs

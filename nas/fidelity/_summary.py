@@ -12,7 +12,14 @@ import numpy as np
 from nas.fidelity._jobs import REFERENCE
 from nas.fidelity._run import Study, plan, reference_seeds
 from nas.fidelity._settings import TRAIN_PREFIX, Kind, kind_of
-from nas.fidelity._stats import Agreement, agreement, bootstrap_interval, kendall
+from nas.fidelity._stats import (
+    Agreement,
+    agreement,
+    bootstrap_interval,
+    kendall,
+    spearman,
+    top_quartile_recall,
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +103,8 @@ def ceiling(per_seed: list[list[float]], resamples: int, seed: int) -> Agreement
     taus = [kendall(per_seed[a], per_seed[b]) for a, b in pairs]
     a, b = pairs[0]
     lo, hi = bootstrap_interval(per_seed[a], per_seed[b], resamples, seed)
-    rho = agreement(per_seed[a], per_seed[b], resamples, seed)
-    return Agreement(statistics.mean(taus), lo, hi, rho.spearman, rho.top_quartile_recall)
+    recall = top_quartile_recall(per_seed[a], per_seed[b])
+    return Agreement(statistics.mean(taus), lo, hi, spearman(per_seed[a], per_seed[b]), recall)
 
 
 def _acc(row: dict) -> float:

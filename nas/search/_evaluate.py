@@ -19,6 +19,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from nas._spec import ArchSpec
+from nas.data import first_batch
 from nas.search._zero_cost import ZERO_COST, zero_cost_score
 from nas.training import ProxySettings, proxy_spec
 from nas.training._fit import TrainingFailed, fit
@@ -57,13 +58,7 @@ class _Proxy:
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The first training batch of ``size`` images (the same for every candidate)."""
-        images, labels = [], []
-        for x, y in self.datamodule.train_dataloader():
-            images.append(x)
-            labels.append(y)
-            if sum(len(b) for b in images) >= size:
-                break
-        return torch.cat(images)[:size], torch.cat(labels)[:size]
+        return first_batch(self.datamodule, size)
 
     def describe(self) -> dict[str, Any]:
         return {
