@@ -36,7 +36,7 @@ def worker(url: str, name: str, n: int, barrier, results) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     from nas import count_cost, spaces
     from nas.search import Heartbeat, make_storage
-    from nas.search._record import worker_name
+    from nas.search._provenance import worker_name
 
     space = spaces.load("mnas")
     record = {

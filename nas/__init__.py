@@ -11,8 +11,8 @@ from nas._cost import Cost, Shape
 from nas._count import cost_table, count_cost
 from nas._measure import measure_cost
 from nas._profile import profile_model
-from nas._record import SpecError
 from nas._spec import ArchSpec, ConvHead, Dense, HeadSpec, StageSpec, dump_spec, load_spec
+from nas.errors import SpecError
 
 __version__ = "0.1.0"
 

@@ -6,8 +6,7 @@ import torch
 from torch import nn
 
 from nas._spec import ArchSpec, Classifier, HeadSpec
-from nas.blocks import Activation, PoolMode
-from nas.blocks._layers import ConvNormAct
+from nas.blocks import Activation, ConvNormAct, PoolMode
 
 
 class Head(nn.Module):

@@ -12,16 +12,10 @@ from omegaconf import DictConfig
 
 from nas import zoo
 from nas._paths import CONF
-from nas._record import SpecError
 from nas._spec import ArchSpec
+from nas.errors import USAGE_ERROR, SpecError, UsageError
 
 T = TypeVar("T")
-
-USAGE_ERROR = 2
-
-
-class UsageError(ValueError):
-    """A bad command-line value that is not part of a spec (an unknown name, a missing file)."""
 
 
 def exits_on_usage_error(run: Callable[..., T]) -> Callable[..., T]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nas import _cost
 from nas._cost import Cost, Shape
-from nas._record import SpecError
-from nas._spec import ArchSpec, Classifier, HeadSpec, Layer
+from nas._spec import ArchSpec, Classifier, HeadSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,36 +25,11 @@ def cost_table(spec: ArchSpec, resolution: int | None = None, num_classes: int =
     """Block-by-block costs, repeats expanded, the head last."""
     rows = [
         LayerCost(layer.path, layer.repeat, layer.block.kind, x, y, cost)
-        for layer, x, y, cost in _walk(spec, resolution)
+        for layer, x, y, cost in spec.walk(resolution)
     ]
     x = rows[-1].y if rows else Shape(spec.in_channels, spec.resolution, spec.resolution)
     cost, y = head_cost(spec.head, x, num_classes)
     return [*rows, LayerCost("head", 0, "head", x, y, cost)]
-
-
-def _walk(spec: ArchSpec, resolution: int | None) -> Iterator[tuple[Layer, Shape, Shape, Cost]]:
-    """Each block with its input and output shapes and cost; raises :class:`SpecError` where a stride
-    shrinks the feature map below 1 pixel."""
-    size = spec.resolution if resolution is None else resolution
-    if size < 1:
-        raise SpecError("resolution", f"expected a value >= 1; got {size}")
-    x = Shape(spec.in_channels, size, size)
-    previous: tuple[object, ...] = ()
-    for layer in spec.layers():
-        # The later repeats of a stage usually cost the same as the one before: compute once.
-        if layer.repeat < 2 or previous != (x, layer.cout):
-            try:
-                cost, y = layer.block.cost(x, layer.cout, layer.stride)
-            except SpecError as err:
-                raise err.within(layer.path) from None
-            previous = (x, layer.cout)
-        if y.h < 1 or y.w < 1:
-            raise SpecError(
-                f"{layer.path}.stride",
-                f"the feature map shrinks from {x.h}x{x.w} to {y.h}x{y.w} pixels at resolution {size}",
-            )
-        yield layer, x, y, cost
-        x = y
 
 
 def head_cost(head: HeadSpec, x: Shape, num_classes: int) -> tuple[Cost, Shape]:
@@ -80,6 +53,6 @@ def count_cost(spec: ArchSpec, resolution: int | None = None, *, num_classes: in
     """
     macs = params = traffic = 0  # plain sums: this runs for every candidate a search looks at
     last = Shape(spec.in_channels, spec.resolution, spec.resolution)
-    for _, _, last, (m, p, t) in _walk(spec, resolution):  # noqa: B007 - the last output feeds the head
+    for _, _, last, (m, p, t) in spec.walk(resolution):  # noqa: B007 - the last output feeds the head
         macs, params, traffic = macs + m, params + p, traffic + t
     return Cost(macs, params, traffic) + head_cost(spec.head, last, num_classes)[0]

@@ -16,28 +16,9 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
+from nas.errors import SpecError
+
 R = TypeVar("R", bound="Record")
-
-
-class SpecError(ValueError):
-    """An invalid spec. ``path`` names the field (``stages[3].kernel``), ``message`` says what is wrong."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(path, message)
-        self.path = path
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-    def within(self, prefix: str) -> SpecError:
-        """The same error seen from an enclosing record: ``kernel`` inside ``stages[3]``."""
-        if not prefix:
-            return self
-        if not self.path:
-            return SpecError(prefix, self.message)
-        sep = "" if self.path.startswith("[") else "."
-        return SpecError(f"{prefix}{sep}{self.path}", self.message)
 
 
 def _show(value: Any) -> str:

@@ -27,8 +27,10 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from nas._record import Record, SpecError, check_one_of, check_range
+from nas._cost import Cost, Shape
+from nas._record import Record, check_one_of, check_range
 from nas.blocks import BLOCKS, Activation, Block, PoolMode
+from nas.errors import SpecError
 
 _STAGE_KEYS = ("block", "out", "repeats", "stride")
 
@@ -170,6 +172,33 @@ class Layer(NamedTuple):
         return f"{self.group}[{self.stage}]"
 
 
+class Step(NamedTuple):
+    """One block of :meth:`ArchSpec.walk`: the layer, its input and output shapes, and its cost."""
+
+    layer: Layer
+    x: Shape
+    y: Shape
+    cost: Cost
+
+
+class BlockStep(NamedTuple):
+    """:func:`step`'s answer: the output width, the cost and the output shape of one block."""
+
+    cout: int
+    cost: Cost
+    y: Shape
+
+
+def step(block: Block, x: Shape, out: int | None, stride: int) -> BlockStep:
+    """One block applied to input ``x`` with the stage's ``out`` and ``stride``: the one step of every
+    walk over a network (a spec's, and a space's over all its networks). Raises :class:`SpecError` for
+    options the input makes invalid (channels that do not divide into groups, say)."""
+    cout = block.out_channels(x.c, out)
+    block.check(x.c, cout, stride)
+    cost, y = block.cost(x, cout, stride)
+    return BlockStep(cout, cost, y)
+
+
 @dataclass(frozen=True)
 class ArchSpec(Record):
     """A whole network. Construction validates it, channel flow and feature-map sizes included."""
@@ -190,13 +219,37 @@ class ArchSpec(Record):
             raise SpecError("stages", "expected at least one stage")
         # Derived once, here: the cost model walks these for every candidate of a search.
         object.__setattr__(self, "_layers", tuple(self._checked_layers()))
-        from nas._count import count_cost  # the walk that checks sizes lives with the cost model
-
-        count_cost(self)
+        for _ in self.walk():  # every feature map at least one pixel, every block's options valid
+            pass
 
     def layers(self) -> tuple[Layer, ...]:
         """Every block in order, repeats expanded, with its channels, stride and drop-path rate."""
         return self._layers  # type: ignore[attr-defined, no-any-return]
+
+    def walk(self, resolution: int | None = None) -> Iterator[Step]:
+        """Each block with its input and output shapes and cost at ``resolution`` (the spec's own by
+        default): the one walk over a network that the cost model, the validation and the spaces share.
+        Raises :class:`SpecError` where a stride shrinks the feature map below 1 pixel."""
+        size = self.resolution if resolution is None else resolution
+        if size < 1:
+            raise SpecError("resolution", f"expected a value >= 1; got {size}")
+        x = Shape(self.in_channels, size, size)
+        previous: tuple[object, ...] = ()
+        for layer in self.layers():
+            # The later repeats of a stage usually cost the same as the one before: compute once.
+            if layer.repeat < 2 or previous != (x, layer.cout):
+                try:
+                    cost, y = layer.block.cost(x, layer.cout, layer.stride)
+                except SpecError as err:
+                    raise err.within(layer.path) from None
+                previous = (x, layer.cout)
+            if y.h < 1 or y.w < 1:
+                raise SpecError(
+                    f"{layer.path}.stride",
+                    f"the feature map shrinks from {x.h}x{x.w} to {y.h}x{y.w} pixels at resolution {size}",
+                )
+            yield Step(layer, x, y, cost)
+            x = y
 
     def _checked_layers(self) -> Iterator[Layer]:
         """The layers, checking how channels flow from block to block."""

@@ -18,8 +18,15 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from nas._cli import arch_from_config, exits_on_usage_error, hydra_argv
-from nas.training import OptimSettings, ProxySettings, proxy_spec
-from nas.training._fit import TrainingFailed, fit, run_callbacks_and_loggers, write_run
+from nas.training import (
+    OptimSettings,
+    ProxySettings,
+    TrainingFailed,
+    fit,
+    proxy_spec,
+    run_callbacks_and_loggers,
+    write_run,
+)
 
 
 @exits_on_usage_error

@@ -15,8 +15,9 @@ import yaml
 
 from nas import scaling
 from nas._paths import ARCH
-from nas._record import SpecError, check_one_of
+from nas._record import check_one_of
 from nas._spec import ArchSpec, _plain, load_spec
+from nas.errors import SpecError
 
 
 def names() -> list[str]:

@@ -9,8 +9,16 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nas import ArchSpec, SpecError, build_model, cost_table, count_cost, measure_cost, profile_model
-from nas._spec import load_spec
+from nas import (
+    ArchSpec,
+    SpecError,
+    build_model,
+    cost_table,
+    count_cost,
+    load_spec,
+    measure_cost,
+    profile_model,
+)
 from tests.strategies import arch_specs
 
 RANDOM_SPECS = settings(

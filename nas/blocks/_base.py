@@ -10,7 +10,8 @@ from typing import ClassVar
 from torch import nn
 
 from nas._cost import Cost, Shape
-from nas._record import Record, SpecError, check_one_of
+from nas._record import Record, check_one_of
+from nas.errors import SpecError
 
 
 class Activation(enum.Enum):

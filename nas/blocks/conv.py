@@ -9,9 +9,10 @@ from torch import nn
 
 from nas import _cost
 from nas._cost import Cost, Shape
-from nas._record import SpecError, check_divisible, check_range
+from nas._record import check_divisible, check_range
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct
+from nas.errors import SpecError
 
 # ---------------------------------------------------------------------------------------------------------
 # conv

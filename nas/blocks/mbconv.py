@@ -11,9 +11,10 @@ from torch import nn
 
 from nas import _cost
 from nas._cost import Cost, Shape
-from nas._record import SpecError, check_range
+from nas._record import check_range
 from nas.blocks._base import Activation, Block, check_kernel, make_divisible
 from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
+from nas.errors import SpecError
 
 KERNELS = (3, 5, 7)
 

@@ -11,9 +11,10 @@ from torch import nn
 
 from nas import _cost
 from nas._cost import Cost, Shape
-from nas._record import SpecError, check_divisible, check_range
+from nas._record import check_divisible, check_range
 from nas.blocks._base import Activation, Block
 from nas.blocks._layers import ConvNormAct, DropPath, ResidualUnit
+from nas.errors import SpecError
 
 
 class _ResidualUnit(ResidualUnit):

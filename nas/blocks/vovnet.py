@@ -11,9 +11,10 @@ from torch import nn
 
 from nas import _cost
 from nas._cost import Cost, Shape
-from nas._record import SpecError, check_range
+from nas._record import check_range
 from nas.blocks._base import Block
 from nas.blocks._layers import ConvNormAct, Residual
+from nas.errors import SpecError
 
 
 class _EffectiveSE(nn.Module):

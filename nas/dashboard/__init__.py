@@ -12,8 +12,10 @@ import argparse
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from nas._cli import UsageError, exits_on_usage_error
-from nas.report._source import hide_password, open_storage, resolve_target, study_names
+from nas._cli import exits_on_usage_error
+from nas.errors import UsageError
+from nas.report import open_storage, resolve_target, study_names
+from nas.study import hide_password
 
 
 class _QuietHandler(WSGIRequestHandler):

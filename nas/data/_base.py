@@ -25,8 +25,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from nas._cli import UsageError
 from nas.data._transforms import Compose, Normalize, Transform
+from nas.errors import UsageError
 
 # ---------------------------------------------------------------------------------------------------------
 # seeds, splits, subsets

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nas._cli import UsageError
 from nas.data._base import ImageDataModule, Split, TensorSource, channel_stats
 from nas.data._transforms import HorizontalFlip, RandomPadCrop, Resize, Transform
+from nas.errors import UsageError
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 SIDE = 32

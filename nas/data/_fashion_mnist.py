@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nas._cli import UsageError
 from nas.data._base import (
     ImageDataModule,
     Split,
@@ -26,6 +25,7 @@ from nas.data._base import (
     stratified_split,
 )
 from nas.data._transforms import HorizontalFlip, RandomPadCrop, Resize, Transform
+from nas.errors import UsageError
 
 DEFAULT_ROOT = "/usr/share/datasets/fashion-mnist"
 SIDE = 28

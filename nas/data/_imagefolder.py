@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from nas._cli import UsageError
 from nas.data._base import ImageDataModule, Split, check_fraction, generator, moments, stratified_split
 from nas.data._transforms import HorizontalFlip, RandomResizedCrop, ResizeCenterCrop, Transform
+from nas.errors import UsageError
 
 # Normalization statistics come from this many training images (a seeded sample): per-channel means and
 # spreads of photographs settle within about a percent after a few hundred, and each one is decoded.

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from nas._cli import UsageError
 from nas.data._base import ImageDataModule, Split, derive_seed, generator
 from nas.data._transforms import Transform, resize
+from nas.errors import UsageError
 
 # Each class has a smooth pattern of PATTERN x PATTERN random values, upsampled: a network can learn the
 # labels, while the noise keeps it from being trivial. Weights chosen so that pixels have about unit

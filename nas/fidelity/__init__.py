@@ -21,8 +21,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from nas._cli import UsageError, exits_on_usage_error, hydra_argv
+from nas._cli import exits_on_usage_error, hydra_argv
 from nas._paths import CONF
+from nas.errors import UsageError
 from nas.fidelity._outputs import write
 from nas.fidelity._run import Study, execute, plan, prepare
 from nas.fidelity._sample import Candidate, sample_networks

@@ -14,9 +14,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from nas._cli import UsageError
 from nas._spec import dump_spec
 from nas.data import cached_datamodule
+from nas.errors import UsageError
 from nas.fidelity._jobs import (
     REFERENCE,
     Job,
@@ -29,8 +29,8 @@ from nas.fidelity._jobs import (
 from nas.fidelity._journal import Journal, Key
 from nas.fidelity._sample import Candidate, sample_networks
 from nas.fidelity._settings import COSTS, FidelitySettings, Training
-from nas.search import parse_budget
 from nas.spaces import load
+from nas.study import parse_budget
 
 
 @dataclass(frozen=True)

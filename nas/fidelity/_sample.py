@@ -6,11 +6,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nas._cli import UsageError
 from nas._count import count_cost
 from nas._spec import ArchSpec
-from nas.search import Budget, Metric, describe
+from nas.errors import UsageError
 from nas.spaces import SearchSpace
+from nas.study import Budget, Metric, describe
 
 POOL_PER_NETWORK = 40  # random draws per network wanted: the pool the sample is spread over
 

@@ -13,10 +13,10 @@
 
 from __future__ import annotations
 
-from nas.latency._build import BuildReport, build_table, random_networks
-from nas.latency._measure import BACKENDS, Measurement, Setting, measure
+from nas.latency._build_table import CALIBRATION_SEED, BuildReport, build_table, random_networks
+from nas.latency._config import open_table, setting_from_config, table_path
 from nas.latency._parts import Part, network_parts
-from nas.latency._predict import calibrate, measure_network, predict
+from nas.latency._predict import best_ms, calibrate, measure_network, measure_networks, predict
 from nas.latency._table import (
     Calibration,
     Environment,
@@ -26,10 +26,12 @@ from nas.latency._table import (
     device_name,
     load_table,
 )
+from nas.latency._timing import BACKENDS, Measurement, Setting, measure
 from nas.latency._validate import Validation, validate, write_results
 
 __all__ = [
     "BACKENDS",
+    "CALIBRATION_SEED",
     "BuildReport",
     "Calibration",
     "Environment",
@@ -39,6 +41,7 @@ __all__ = [
     "Setting",
     "TableError",
     "Validation",
+    "best_ms",
     "build_table",
     "calibrate",
     "default_path",
@@ -46,9 +49,13 @@ __all__ = [
     "load_table",
     "measure",
     "measure_network",
+    "measure_networks",
     "network_parts",
+    "open_table",
     "predict",
     "random_networks",
+    "setting_from_config",
+    "table_path",
     "validate",
     "write_results",
 ]

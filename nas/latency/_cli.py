@@ -9,9 +9,10 @@ import hydra
 from omegaconf import DictConfig
 
 from nas import spaces
-from nas._cli import UsageError, exits_on_usage_error
+from nas._cli import exits_on_usage_error
 from nas._paths import CONF, RESULTS
-from nas.latency._build import build_table
+from nas.errors import UsageError
+from nas.latency._build_table import build_table
 from nas.latency._config import open_table, setting_from_config, table_path
 from nas.latency._validate import validate, write_results
 

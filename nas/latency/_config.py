@@ -7,10 +7,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from nas._cli import UsageError
 from nas._paths import LATENCY_TABLES
-from nas.latency._measure import Setting
+from nas.errors import UsageError
 from nas.latency._table import Environment, LatencyTable, TableError, default_path, load_table
+from nas.latency._timing import Setting
 
 
 def setting_from_config(cfg: DictConfig) -> Setting:

@@ -21,7 +21,7 @@ from nas._count import cost_table
 from nas._record import to_plain
 from nas._spec import ArchSpec, HeadSpec
 from nas.blocks import Block
-from nas.spaces._stage import LayerInput
+from nas.spaces import LayerInput
 
 
 @dataclass(frozen=True)

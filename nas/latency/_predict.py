@@ -20,9 +20,9 @@ import torch
 from tqdm import tqdm
 
 from nas._spec import ArchSpec
-from nas.latency._measure import Measurement, measure
 from nas.latency._parts import Part, network_parts
 from nas.latency._table import Calibration, LatencyTable
+from nas.latency._timing import Measurement, measure
 
 _SEED = 0
 # Each part is timed for at least this long (and 10 runs) in each pass, a whole network for

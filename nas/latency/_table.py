@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from nas.latency._measure import Measurement, Setting, steady_allocator
+from nas.latency._timing import Measurement, Setting, steady_allocator
 
 FORMAT = "lightweight-nas latency table"
 VERSION = 1
@@ -37,7 +37,7 @@ class Environment:
     batch_size: int
     backend: str
     torch: str
-    allocator: str  # see nas.latency._measure.steady_allocator
+    allocator: str  # see nas.latency._timing.steady_allocator
 
     @classmethod
     def here(cls, setting: Setting) -> Environment:

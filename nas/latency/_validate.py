@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from nas._count import count_cost
-from nas.latency._build import random_networks
+from nas.latency._build_table import random_networks
 from nas.latency._predict import NETWORK_PASSES, NETWORK_TIME_S, best_ms, measure_networks, predict
 from nas.latency._table import LatencyTable
 from nas.spaces import SearchSpace

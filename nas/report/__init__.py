@@ -14,11 +14,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from nas._cli import UsageError, exits_on_usage_error
-from nas.report._report import FIGURE, REPORT, Report, gather, write, write_report
-from nas.report._source import Source, locate, open_storage
+from nas._cli import exits_on_usage_error
+from nas.errors import UsageError
+from nas.report._content import Report
+from nas.report._report import FIGURE, REPORT, gather, write, write_report
+from nas.report._source import Source, locate, open_storage, resolve_target, study_names
 from nas.report._structure import StageRow, structure
-from nas.report._trials import STATUSES, Row, rows, status_of
+from nas.study import Status, TrialRecord, status_of, trial_records
+
+# The names of earlier releases: a report's row is the study's trial record.
+Row = TrialRecord
+rows = trial_records
+STATUSES = tuple(Status)
 
 
 @exits_on_usage_error
@@ -53,9 +60,11 @@ __all__ = [
     "main",
     "open_storage",
     "regenerate",
+    "resolve_target",
     "rows",
     "status_of",
     "structure",
+    "study_names",
     "write",
     "write_report",
 ]

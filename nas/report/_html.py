@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import optuna
 import yaml
 
+from nas.report._content import Report
 from nas.report._source import hide_password
 from nas.report._structure import COLUMNS, structure
-from nas.report._trials import OVER_BUDGET, Row, counts
-from nas.search._budget import describe
-
-if TYPE_CHECKING:
-    from nas.report._report import Report
+from nas.study import Status, TrialRecord, counts, describe
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }
@@ -109,7 +106,7 @@ def _best(report: Report) -> str:
     return "\n".join(out) or '<p class="note">No network evaluated yet.</p>'
 
 
-def _one_line(r: Row, report: Report) -> str:
+def _one_line(r: TrialRecord, report: Report) -> str:
     """Cost, then the quality, or what became of the trial instead."""
     parts = [f"status: {r.status}" + (" (over budget, evaluated as a baseline)" if _baseline_over(r) else "")]
     if r.macs is not None:
@@ -124,7 +121,7 @@ def _one_line(r: Row, report: Report) -> str:
     return "; ".join(parts)
 
 
-def _baseline_over(r: Row) -> bool:
+def _baseline_over(r: TrialRecord) -> bool:
     return bool(r.baseline) and r.over_budget
 
 
@@ -135,14 +132,16 @@ def _structure_table(spec: str) -> str:
         return f'<p class="note">Spec not readable ({escape(str(err))}):</p><pre>{escape(spec)}</pre>'
     head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     body = "".join(
-        "<tr>" + "".join(f'<td class="text">{escape(c)}</td>' for c in s.cells()[:2])
-        + "".join(f"<td>{escape(c)}</td>" for c in s.cells()[2:]) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="text">{escape(c)}</td>' for c in s.cells()[:2])
+        + "".join(f"<td>{escape(c)}</td>" for c in s.cells()[2:])
+        + "</tr>"
         for s in stages
     )
     return f'<table class="structure"><tr>{head}</tr>{body}</table>'
 
 
-def _trials_table(rows: list[Row]) -> str:
+def _trials_table(rows: list[TrialRecord]) -> str:
     head = (
         "<tr><th>trial</th><th>status</th><th>network</th><th>MACs (M)</th><th>params (M)</th>"
         "<th>latency (ms)</th><th>quality</th><th>objective</th><th>note</th></tr>"
@@ -162,13 +161,15 @@ def _trials_table(rows: list[Row]) -> str:
             r.detail,
         ]
         text = {1, 2, 8}
-        tds = "".join(f'<td class="text">{escape(c)}</td>' if i in text else f"<td>{escape(c)}</td>"
-                      for i, c in enumerate(cells))
+        tds = "".join(
+            f'<td class="text">{escape(c)}</td>' if i in text else f"<td>{escape(c)}</td>"
+            for i, c in enumerate(cells)
+        )
         body.append(f'<tr class="{_css_class(r.status)}" data-trial="{r.number}">{tds}</tr>')
     return f'<table id="trials">{head}{"".join(body)}</table>'
 
 
-def _latency(r: Row) -> str:
+def _latency(r: TrialRecord) -> str:
     if r.latency_ms is None:
         return "-"
     return f"{r.latency_ms:.2f}" + (" (predicted)" if r.latency_predicted else "")
@@ -179,7 +180,7 @@ def _values(values: tuple[float, ...] | None) -> str:
 
 
 def _css_class(status: str) -> str:
-    return "over-budget" if status == OVER_BUDGET else status
+    return "over-budget" if status == Status.OVER_BUDGET else status
 
 
 def _settings(report: Report) -> str:

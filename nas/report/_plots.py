@@ -16,14 +16,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from nas.report._trials import FAILED, OVER_BUDGET, PRUNED, Row
-from nas.search._outputs import pareto_front
+from nas.study import Status, TrialRecord, pareto_front
 
 # One look per status, in the legend and in the strip of trials without accuracy.
 _STRIP = {
-    OVER_BUDGET: {"marker": "x", "color": "0.45", "label": "over budget, never trained"},
-    PRUNED: {"marker": "|", "color": "tab:orange", "label": "pruned (screened out or stopped)"},
-    FAILED: {"marker": "v", "color": "black", "label": "failed"},
+    Status.OVER_BUDGET: {"marker": "x", "color": "0.45", "label": "over budget, never trained"},
+    Status.PRUNED: {"marker": "|", "color": "tab:orange", "label": "pruned (screened out or stopped)"},
+    Status.FAILED: {"marker": "v", "color": "black", "label": "failed"},
 }
 _SEARCHED = {"marker": "o", "color": "tab:blue", "alpha": 0.75, "linestyle": "none"}
 _BASELINE = {"marker": "*", "color": "tab:red", "markersize": 14, "linestyle": "none"}
@@ -34,7 +33,7 @@ class Axis:
     """What a figure plots on one axis: a label and the value of a row (None: not plotted)."""
 
     label: str
-    value: Callable[[Row], float | None]
+    value: Callable[[TrialRecord], float | None]
     limit: float | None = None  # a budget on this axis, drawn as a dashed line
     limit_label: str = ""
 
@@ -48,7 +47,7 @@ def macs_axis(limit: float | None, limit_label: str) -> Axis:
     )
 
 
-def accuracy_vs(rows: Sequence[Row], x: Axis, quality: str, *, front: bool) -> Figure:
+def accuracy_vs(rows: Sequence[TrialRecord], x: Axis, quality: str, *, front: bool) -> Figure:
     """Quality against a cost: searched networks, their Pareto front, every baseline by name, and the
     trials that have no quality in a strip below."""
     missing = [r for r in rows if r.status in _STRIP and x.value(r) is not None]
@@ -79,7 +78,7 @@ def accuracy_vs(rows: Sequence[Row], x: Axis, quality: str, *, front: bool) -> F
     return fig
 
 
-def history(rows: Sequence[Row], objective: str) -> Figure:
+def history(rows: Sequence[TrialRecord], objective: str) -> Figure:
     """Objective by trial number, the best so far (within budget), and trials without a value below."""
     missing = [r for r in rows if r.status in _STRIP]
     fig, ax, strip = _axes(bool(missing))
@@ -143,7 +142,7 @@ class Valued:
     """A row as ``pareto_front`` reads a trial: ``values`` are the quality (maximised) first, then the
     costs (minimised); the front is then the one the search itself reports."""
 
-    row: Row
+    row: TrialRecord
     values: tuple[float, ...]
 
 
@@ -158,7 +157,7 @@ def _axes(with_strip: bool) -> tuple[Figure, Axes, Axes | None]:
     return fig, ax, strip
 
 
-def _baselines(ax: Axes, baselines: list[Row], x: Axis) -> None:
+def _baselines(ax: Axes, baselines: list[TrialRecord], x: Axis) -> None:
     for i, r in enumerate(baselines):
         over = r.over_budget
         ax.plot(
@@ -182,7 +181,7 @@ def _limit(ax: Axes, x: Axis) -> None:
         ax.axvline(x.limit, linestyle="--", color="0.3", linewidth=1, label=f"budget {x.limit_label}")
 
 
-def _strip(strip: Axes, missing: list[Row], where: Callable[[Row], float | None]) -> None:
+def _strip(strip: Axes, missing: list[TrialRecord], where: Callable[[TrialRecord], float | None]) -> None:
     """One line per status, each trial without a value at its x position."""
     statuses = [s for s in _STRIP if any(r.status == s for r in missing)]
     for level, status in enumerate(statuses):

@@ -4,59 +4,29 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import optuna
 from matplotlib.figure import Figure
 from optuna.importance import FanovaImportanceEvaluator, get_param_importances
-from optuna.trial import TrialState
 
 from nas.report import _html, _plots
+from nas.report._content import Report
 from nas.report._source import Source, default_storage, hide_password, plain_config
-from nas.report._trials import COMPLETE, RUNNING, Row, rows
-from nas.search._budget import Budget, Metric, parse_budget
-from nas.search._latency import measured as measured_latencies
-from nas.search._outputs import pareto_front
+from nas.study import (
+    EVALUATION,
+    Budget,
+    Metric,
+    TrialRecord,
+    measured_latencies,
+    parse_budget,
+    trial_records,
+)
 
 REPORT = "report.html"
 FIGURE = "report.png"
-BEST = 5  # networks shown block by block, besides the baselines
 MIN_IMPORTANCE_TRIALS = 5  # fANOVA on fewer evaluated trials says nothing
-
-
-@dataclass
-class Report:
-    study_name: str
-    storage: str
-    directions: list[str]
-    rows: list[Row]
-    config: dict[str, Any] | None
-    evaluation: dict[str, Any] | None
-    budgets: tuple[Budget, ...]
-    quality: str  # the quality's axis label
-    objective: str  # the first objective's axis label
-    importances: dict[str, float] | str  # or why there are none
-    figures: dict[str, str] = field(default_factory=dict)  # element id -> inline SVG
-    notes: dict[str, str] = field(default_factory=dict)  # element id -> why that figure is missing
-    generated: str = ""
-
-    @property
-    def running(self) -> int:
-        return sum(r.status == RUNNING for r in self.rows)
-
-    def best(self) -> list[Row]:
-        """The best networks within budget by the objective (the front's most accurate, for several
-        objectives), then every baseline whatever became of it."""
-        done = [r for r in self.rows if r.status == COMPLETE and r.objective and not r.over_budget]
-        if len(self.directions) == 1:
-            ranked = sorted(done, key=lambda r: r.objective[0], reverse=True)
-        else:
-            front = [v.row for v in pareto_front([_plots.Valued(r, r.objective) for r in done])]
-            ranked = sorted(front, key=lambda r: r.objective[0], reverse=True)
-        top = ranked[:BEST]
-        return top + [r for r in self.rows if r.baseline and r not in top]
 
 
 def write_report(
@@ -73,8 +43,8 @@ def write_report(
     (``Evaluator.describe()``), kept as a study attribute so that a report regenerated later shows it
     (a resumed study keeps the record of the last run that finished, as its ``summary.md`` does).
     """
-    if evaluation is not None and study.user_attrs.get("evaluation") != dict(evaluation):
-        study.set_user_attr("evaluation", dict(evaluation))
+    if evaluation is not None and study.user_attrs.get(EVALUATION) != dict(evaluation):
+        study.set_user_attr(EVALUATION, dict(evaluation))
     config = plain_config(config)
     storage = storage or (config or {}).get("storage") or default_storage(run_dir)
     source = Source(storage, study.study_name, config, run_dir)
@@ -106,9 +76,9 @@ def gather(study: optuna.Study, source: Source) -> Report:
         study_name=study.study_name,
         storage=hide_password(source.storage_label()),
         directions=[d.name.lower() for d in study.directions],
-        rows=rows(trials, quality_key, measured_latencies(study)),
+        rows=trial_records(trials, quality_key, measured_latencies(study)),
         config=config,
-        evaluation=study.user_attrs.get("evaluation"),
+        evaluation=study.user_attrs.get(EVALUATION),
         budgets=_budgets(config),
         quality=quality,
         objective=_objective_label(config, quality, len(study.directions)),
@@ -150,11 +120,8 @@ def importances(trials: list[optuna.trial.FrozenTrial], quality_key: str) -> dic
     Computed on the quality, not the objective: over-budget candidates carry a placeholder objective and
     were never evaluated, and would otherwise count as the worst networks of the space.
     """
-    evaluated = [
-        t
-        for t in trials
-        if t.state is TrialState.COMPLETE and _value(t, quality_key) is not None and t.distributions
-    ]
+    records = {t.number: TrialRecord.of(t, quality_key) for t in trials}
+    evaluated = [t for t in trials if records[t.number].quality is not None and t.distributions]
     if len(evaluated) < MIN_IMPORTANCE_TRIALS:
         return (
             f"Hyper-parameter importances need at least {MIN_IMPORTANCE_TRIALS} evaluated trials; "
@@ -169,7 +136,7 @@ def importances(trials: list[optuna.trial.FrozenTrial], quality_key: str) -> dic
     for t in evaluated:
         study.add_trial(
             optuna.trial.create_trial(
-                params=t.params, distributions=t.distributions, value=_value(t, quality_key)
+                params=t.params, distributions=t.distributions, value=records[t.number].quality
             )
         )
     try:
@@ -177,13 +144,6 @@ def importances(trials: list[optuna.trial.FrozenTrial], quality_key: str) -> dic
     except (RuntimeError, ValueError) as err:  # e.g. no parameter shared by all trials
         return f"Hyper-parameter importances could not be computed: {err}"
     return found or "Hyper-parameter importances: no parameter varies across the evaluated trials."
-
-
-def _value(t: optuna.trial.FrozenTrial, key: str) -> float | None:
-    for name in ("quality", key):
-        if t.user_attrs.get(name) is not None:
-            return float(t.user_attrs[name])
-    return None
 
 
 def _quality(config: dict[str, Any] | None, trials: list[optuna.trial.FrozenTrial]) -> tuple[str, str]:

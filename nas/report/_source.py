@@ -14,8 +14,8 @@ from typing import Any
 import optuna
 from omegaconf import OmegaConf
 
-from nas._cli import UsageError
-from nas.search._storage import JOURNAL, hide_password, make_storage
+from nas.errors import UsageError
+from nas.study import JOURNAL, hide_password, make_storage
 
 STUDY_DB = "study.db"
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
@@ -132,7 +132,7 @@ def choose_study(url: str, wanted: str | None, config: dict[str, Any] | None) ->
 def _default_study_name(config: dict[str, Any]) -> str | None:
     """SPACE-BUDGET, as ``open_study`` names a study when ``study_name`` is null."""
     from nas import spaces
-    from nas.search._budget import parse_budget
+    from nas.study import parse_budget
 
     try:
         space = spaces.load(str(config["space"]))

@@ -21,13 +21,15 @@ from nas._spec import ArchSpec, dump_spec
 from nas.scale._grid import GridPoint
 from nas.scale._proxy import ProxyTrainer, record_training
 from nas.scaling import Coefficients, compound, scale, scale_resolution
-from nas.search import Budget
+from nas.study import Attr, Budget, TrialRecord, record, record_extra
 
 log = logging.getLogger("nas.scale")
 
 SINGLE = ("width", "depth", "resolution")
 KINDS = ("base", "compound", *SINGLE)
 MAX_PHI = 20  # budget= looks no further: 2^20 times the base's FLOPs
+
+MEMBER = "member"  # the trial attribute naming the family member a training is of
 
 
 @dataclass(frozen=True)
@@ -133,27 +135,19 @@ def largest_phi(base: ArchSpec, point: GridPoint, budgets: tuple[Budget, ...], n
 
 def train_family(study: optuna.Study, members: list[Member], trainer: ProxyTrainer) -> None:
     """Train every member that has no finished training in ``study`` yet (a rerun resumes)."""
-    done = {t.user_attrs.get("member") for t in study.get_trials(deepcopy=False, states=_COMPLETE)}
+    done = {TrialRecord.of(t).extra.get(MEMBER) for t in study.get_trials(deepcopy=False, states=_COMPLETE)}
     for m in members:
         if m.key in done:
             continue
         trial = study.ask()
-        for key, value in {
-            "member": m.key,
-            "kind": m.kind,
-            "phi": m.phi,
-            "macs": m.macs,
-            "params": m.params,
-            "resolution": m.spec.resolution,
-            "coefficients": m.coefficients.to_data(),
-            "spec": dump_spec(m.spec),
-        }.items():
-            trial.set_user_attr(key, value)
+        record(trial, macs=m.macs, params=m.params, spec=dump_spec(m.spec))
+        extra = {"kind": m.kind, "phi": m.phi, "resolution": m.spec.resolution}
+        record_extra(trial, {MEMBER: m.key, **extra, "coefficients": m.coefficients.to_data()})
         try:
             accuracy = record_training(trainer, m.spec, trial)
         except Exception:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            log.warning("family %s: training failed (%s)", m.key, trial.user_attrs.get("error"))
+            log.warning("family %s: training failed (%s)", m.key, trial.user_attrs.get(Attr.ERROR.value))
             continue
         study.tell(trial, accuracy)
         log.info("family %s: %.1fM MACs, val_acc %.4f", m.key, m.macs / 1e6, accuracy)

@@ -20,6 +20,7 @@ from nas._spec import ArchSpec, dump_spec
 from nas.scale._plan import Plan
 from nas.scale._proxy import ProxyTrainer, record_training
 from nas.scaling import compound, scale
+from nas.study import TrialRecord, record, record_extra
 
 log = logging.getLogger("nas.scale")
 _FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
@@ -95,16 +96,8 @@ def grid_trial(trial: optuna.Trial, plan: Plan, trainer: ProxyTrainer) -> float:
     trial.set_constraint(constraint_name(plan), violation)
     spec = point.scaled(plan.base, plan.grid_phi)
     cost = count_cost(spec, num_classes=plan.num_classes)
-    for key, value in {
-        "product": point.product,
-        "feasible": violation <= 0,
-        "phi": plan.grid_phi,
-        "macs": cost.macs,
-        "params": cost.params,
-        "resolution": spec.resolution,
-        "spec": dump_spec(spec),
-    }.items():
-        trial.set_user_attr(key, value)
+    record(trial, feasible=violation <= 0, macs=cost.macs, params=cost.params, spec=dump_spec(spec))
+    record_extra(trial, {"product": point.product, "phi": plan.grid_phi, "resolution": spec.resolution})
     if violation > 0:  # never built, never trained: the grid's constraint, as the paper imposes it
         raise optuna.TrialPruned(f"α·β²·γ² = {point.product:.3f} is outside {constraint_name(plan)}")
     accuracy = record_training(trainer, spec, trial)
@@ -124,7 +117,7 @@ def best_point(study: optuna.Study) -> tuple[GridPoint, optuna.trial.FrozenTrial
     trained = [
         t
         for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        if t.user_attrs.get("feasible")
+        if TrialRecord.of(t).feasible
     ]
     if not trained:
         raise RuntimeError("grid: no candidate finished training; see the trials' errors")

@@ -18,11 +18,11 @@ import yaml
 from nas._count import count_cost
 from nas._spec import dump_spec
 from nas.latency import device_name
-from nas.scale._family import KINDS, SINGLE, Member
+from nas.scale._family import KINDS, MEMBER, SINGLE, Member
 from nas.scale._grid import GridPoint, best_point, constraint_name
 from nas.scale._plan import Plan
 from nas.scaling import ALPHA, BETA, GAMMA
-from nas.search import describe
+from nas.study import TrialRecord, describe
 
 PLOT = "compound_scaling.png"
 
@@ -42,7 +42,8 @@ class Outcome:
 def grid_rows(study: optuna.Study) -> list[dict[str, Any]]:
     rows = []
     for t in sorted(study.trials, key=lambda t: t.number):
-        a = t.user_attrs
+        r = TrialRecord.of(t)
+        a = r.extra
         rows.append(
             {
                 "trial": t.number,
@@ -51,15 +52,15 @@ def grid_rows(study: optuna.Study) -> list[dict[str, Any]]:
                 "beta": t.params.get("beta"),
                 "gamma": t.params.get("gamma"),
                 "product": _round(a.get("product")),
-                "feasible": a.get("feasible"),
-                "macs": a.get("macs"),
-                "params": a.get("params"),
+                "feasible": r.feasible,
+                "macs": r.macs,
+                "params": r.params,
                 "resolution": a.get("resolution"),
                 "proxy_resolution": a.get("proxy_resolution"),
                 "proxy_macs": a.get("proxy_macs"),
                 "val_acc": _round(t.value),
                 "train_seconds": a.get("train_seconds"),
-                "error": a.get("error", ""),
+                "error": r.error or "",
             }
         )
     return rows
@@ -69,12 +70,13 @@ def family_rows(study: optuna.Study, members: list[Member]) -> list[dict[str, An
     """One row per member, with its latest training (complete if there is one)."""
     trials: dict[str, optuna.trial.FrozenTrial] = {}
     for t in sorted(study.trials, key=lambda t: (t.state == optuna.trial.TrialState.COMPLETE, t.number)):
-        trials[t.user_attrs.get("member", "")] = t
+        trials[TrialRecord.of(t).extra.get(MEMBER, "")] = t
     targets = {m.phi: m.macs for m in members if m.kind in ("base", "compound")}
     rows = []
     for m in members:
         t = trials.get(m.key)
-        a = t.user_attrs if t else {}
+        r = TrialRecord.of(t) if t else None
+        a = r.extra if r else {}
         c = m.coefficients
         rows.append(
             {
@@ -91,7 +93,7 @@ def family_rows(study: optuna.Study, members: list[Member]) -> list[dict[str, An
                 "val_acc": _round(t.value) if t and t.state == optuna.trial.TrialState.COMPLETE else None,
                 "train_seconds": a.get("train_seconds"),
                 "trial": t.number if t else None,
-                "error": a.get("error", ""),
+                "error": (r.error if r else None) or "",
             }
         )
     return rows

@@ -21,11 +21,10 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from nas import zoo
-from nas._cli import UsageError
 from nas._count import count_cost
-from nas._record import SpecError
 from nas._spec import ArchSpec
-from nas.search import Budget, Metric, describe, parse_budget
+from nas.errors import SpecError, UsageError
+from nas.study import Budget, Metric, describe, parse_budget
 
 PAPER_CONSTANT = 2.0  # α·β²·γ² ≈ 2: FLOPs double with each step of φ
 _TARGET = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*[xX]?")

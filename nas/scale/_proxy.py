@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas._count import Cost, count_cost
 from nas._spec import ArchSpec
 from nas.search import TrainEvaluator
-from nas.search._storage import first_line
+from nas.study import first_line, record, record_extra
 
 
 def proxy_resolution(data_resolution: int, spec_resolution: int, base_resolution: int) -> int:
@@ -58,10 +58,9 @@ class ProxyTrainer:
 def record_training(trainer: ProxyTrainer, spec: ArchSpec, trial: optuna.Trial) -> float:
     """Train ``spec`` for ``trial``, recording the proxy network's cost, and the error when it fails."""
     cost = trainer.proxy_cost(spec)
-    trial.set_user_attr("proxy_resolution", trainer.resolution(spec))
-    trial.set_user_attr("proxy_macs", cost.macs)
+    record_extra(trial, {"proxy_resolution": trainer.resolution(spec), "proxy_macs": cost.macs})
     try:
         return trainer.train(spec, trial)
     except Exception as err:
-        trial.set_user_attr("error", f"{type(err).__name__}: {first_line(err)}")
+        record(trial, error=f"{type(err).__name__}: {first_line(err)}")
         raise

@@ -22,15 +22,14 @@ from omegaconf import DictConfig
 
 from nas._cli import exits_on_usage_error, hydra_argv
 from nas._paths import CONF
-from nas.search._budget import Budget, BudgetError, Metric, describe, parse_budget
 from nas.search._evaluate import CombinedEvaluator, Evaluator, TrainEvaluator, ZeroCostEvaluator
 from nas.search._latency import measure_finalists
 from nas.search._objective import Objective
 from nas.search._outputs import pareto_front, ranked_trials, write_outputs
-from nas.search._storage import Heartbeat, make_storage
 from nas.search._study import Search, make_run, prepare
 from nas.search._workers import optimize
 from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_cost_score
+from nas.study import Budget, BudgetError, Heartbeat, Metric, describe, make_storage, parse_budget
 
 
 @exits_on_usage_error

@@ -21,8 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from nas._spec import ArchSpec
 from nas.data import first_batch
 from nas.search._zero_cost import ZERO_COST, zero_cost_score
-from nas.training import ProxySettings, proxy_spec
-from nas.training._fit import TrainingFailed, fit
+from nas.study import Attr, TrialRecord, record, record_extra
+from nas.training import ProxySettings, TrainingFailed, fit, proxy_spec
 
 
 class Evaluator(abc.ABC):
@@ -45,7 +45,7 @@ class _Proxy:
         self.datamodule = instantiate(cfg.data)
         self.datamodule.setup("fit")
         if getattr(self.datamodule, "validates_on_test", False):
-            from nas._cli import UsageError
+            from nas.errors import UsageError
 
             raise UsageError(
                 "data.split=test: a search must never select on the test set; search on the validation "
@@ -105,8 +105,7 @@ class TrainEvaluator(Evaluator):
             if isinstance(err.__cause__, optuna.TrialPruned):  # the pruning callback stopped it
                 raise err.__cause__ from None
             raise
-        for key in ("val_acc", "val_loss", "train_seconds", "epochs"):
-            trial.set_user_attr(key, metrics[key])
+        record_extra(trial, {key: metrics[key] for key in ("val_acc", "val_loss", "train_seconds", "epochs")})
         if self.pruning:
             callbacks[0].check_pruned()  # raises TrialPruned once the trainer has stopped for it
         return float(metrics["val_acc"])
@@ -130,7 +129,7 @@ class ZeroCostEvaluator(Evaluator):
 
     def __init__(self, cfg: DictConfig, score: str, batch_size: int, proxy: _Proxy | None = None) -> None:
         if score not in ZERO_COST:
-            from nas._cli import UsageError
+            from nas.errors import UsageError
 
             raise UsageError(
                 f"evaluator.score: unknown score {score!r}; expected one of {', '.join(ZERO_COST)}"
@@ -144,7 +143,7 @@ class ZeroCostEvaluator(Evaluator):
         value = zero_cost_score(
             self.proxy.spec(spec), self.images, self.labels, num_classes, self.quality, self.cfg.seed
         )
-        trial.set_user_attr(self.quality, value)
+        record_extra(trial, {self.quality: value})
         return value
 
     def describe(self) -> dict[str, Any]:
@@ -179,14 +178,15 @@ class CombinedEvaluator(Evaluator):
 
     def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
         score = self.screen.evaluate(spec, trial)
-        if not trial.user_attrs.get("baseline"):
+        if not trial.user_attrs.get(Attr.BASELINE.value):
+            finished = [TrialRecord.of(t) for t in _finished(trial.study)]
             seen = [
-                t.user_attrs[self.screen.quality]
-                for t in _finished(trial.study)
-                if self.screen.quality in t.user_attrs and not t.user_attrs.get("baseline")
+                r.extra[self.screen.quality]
+                for r in finished
+                if self.screen.quality in r.extra and not r.baseline
             ]
             if len(seen) < self.warmup or score < _quantile(seen, 1.0 - self.keep):
-                trial.set_user_attr("screened_out", True)
+                record(trial, screened_out=True)
                 raise optuna.TrialPruned(f"{self.screen.quality} {score:.4g} below the top {self.keep:.0%}")
         return self.train.evaluate(spec, trial)
 
@@ -208,7 +208,7 @@ def make_evaluator(cfg: DictConfig, run_dir: Path) -> Evaluator:
         return ZeroCostEvaluator(cfg, e.score, e.batch_size)
     if e.kind == "combined":
         return CombinedEvaluator(cfg, run_dir, e.score, e.batch_size, e.keep, e.warmup, e.pruning)
-    from nas._cli import UsageError
+    from nas.errors import UsageError
 
     raise UsageError(f"evaluator.kind: unknown {e.kind!r}; expected one of train, zero_cost, combined")
 

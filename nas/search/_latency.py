@@ -17,15 +17,23 @@ from pathlib import Path
 import optuna
 from omegaconf import DictConfig
 
-from nas._cli import UsageError
 from nas._spec import load_spec
-from nas.latency import LatencyTable, Setting, calibrate, random_networks
-from nas.latency._build import CALIBRATION_SEED
-from nas.latency._config import open_table, setting_from_config, table_path
-from nas.latency._predict import best_ms, measure_networks
+from nas.errors import UsageError
+from nas.latency import (
+    CALIBRATION_SEED,
+    LatencyTable,
+    Setting,
+    best_ms,
+    calibrate,
+    measure_networks,
+    open_table,
+    random_networks,
+    setting_from_config,
+    table_path,
+)
 from nas.spaces import SearchSpace
+from nas.study import measured_latencies, record_measured_latencies, trial_records
 
-MEASURED = "latency_measured_ms"  # the study's user attribute
 log = logging.getLogger("nas.search")
 
 
@@ -64,20 +72,15 @@ def open_latency(cfg: DictConfig, space: SearchSpace, num_classes: int) -> Laten
     return Latency(table, path, cfg.latency.finalists, num_classes)
 
 
-def measured(study: optuna.Study) -> dict[int, float]:
-    """Trial number -> measured milliseconds, for the trials timed whole so far."""
-    return {int(k): float(v) for k, v in study.user_attrs.get(MEASURED, {}).items()}
-
-
 def measure_finalists(study: optuna.Study, ranked: list[optuna.trial.FrozenTrial], latency: Latency) -> None:
     """Time the first ``latency.finalists`` of ``ranked`` and every baseline whole, unless already timed."""
-    done = measured(study)
-    baselines = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("baseline")]
-    todo = {t.number: t for t in [*ranked[: latency.finalists], *baselines] if t.number not in done}
-    todo = {n: t for n, t in todo.items() if "spec" in t.user_attrs}  # a trial that failed to decode has none
-    specs = [load_spec(t.user_attrs["spec"]) for t in todo.values()]
-    if specs:
-        times = measure_networks(specs, latency.table, latency.num_classes)
+    done = measured_latencies(study)
+    baselines = [r for r in trial_records(study.get_trials(deepcopy=False)) if r.baseline]
+    chosen = trial_records(ranked[: latency.finalists]) + baselines
+    # A trial that failed to decode has no spec.
+    todo = {r.number: r.spec for r in chosen if r.number not in done and r.spec is not None}
+    if todo:
+        times = measure_networks([load_spec(s) for s in todo.values()], latency.table, latency.num_classes)
         done |= {n: best_ms(m) for n, m in zip(todo, times, strict=True)}
-        study.set_user_attr(MEASURED, {str(k): v for k, v in sorted(done.items())})
+        record_measured_latencies(study, done)
     latency.save()

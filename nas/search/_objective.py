@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from nas._cost import Cost
 from nas._record import Record, check_one_of
-from nas.search._budget import Budget, Metric
+from nas.study import Budget, Metric
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.search._budget import Metric, describe
 from nas.search._evaluate import Evaluator
-from nas.search._latency import measured
 from nas.search._study import Search
+from nas.study import Metric, Status, TrialRecord, describe, measured_latencies, pareto_front, trial_records
 
 _COLUMNS = [
     "number",
@@ -39,170 +38,145 @@ _COLUMNS = [
 def write_outputs(study: optuna.Study, search: Search, evaluator: Evaluator, run_dir: Path) -> list[Path]:
     """``trials.csv``; ``best_arch.yaml`` (one objective) or ``pareto.csv`` and ``pareto/*.yaml``;
     ``summary.md``. Returns the files written."""
-    trials = study.get_trials(deepcopy=False)
-    single = len(study.directions) == 1
-    ranked = ranked_trials(study)
-    times = measured(study)
-    written = [_write_trials(trials, times, run_dir / "trials.csv")]
-    if single:
-        best = [t for t in ranked if _within_measured_budget(t, times, search)]
+    times = measured_latencies(study)
+    records = trial_records(study.get_trials(deepcopy=False), measured=times)
+    ranked = _ranked(records, len(study.directions))
+    written = [_write_trials(records, run_dir / "trials.csv")]
+    if len(study.directions) == 1:
+        best = [r for r in ranked if _within_measured_budget(r, search)]
         if best:
             path = run_dir / "best_arch.yaml"
             path.write_text(_spec_text(best[0]))
             written.append(path)
     else:
-        written += _write_pareto(ranked, times, run_dir)
+        written += _write_pareto(ranked, run_dir)
     summary = run_dir / "summary.md"
-    summary.write_text(_summary(study, search, evaluator, ranked, trials, times))
+    summary.write_text(_summary(study, search, evaluator, ranked, records))
     return [*written, summary]
 
 
 def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
     """The feasible evaluated trials, best first (one objective), or the Pareto front by cost."""
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    done = [t for t in trials if t.user_attrs.get("feasible") and "quality" in t.user_attrs]
-    if len(study.directions) == 1:
-        return sorted(done, key=lambda t: t.values[0], reverse=True)
-    return pareto_front(done)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
+    ranked = _ranked(trial_records(list(trials.values())), len(study.directions))
+    return [trials[r.number] for r in ranked]
 
 
-def _within_measured_budget(t: FrozenTrial, times: dict[int, float], search: Search) -> bool:
+def _ranked(records: list[TrialRecord], objectives: int) -> list[TrialRecord]:
+    done = [r for r in records if r.evaluated and r.objective is not None]
+    if objectives == 1:
+        return sorted(done, key=lambda r: r.objective[0], reverse=True)  # type: ignore[index]
+    return [v.record for v in pareto_front([_Valued(r) for r in done])]
+
+
+class _Valued:
+    """A record as the Pareto front reads it: its objective values."""
+
+    def __init__(self, record: TrialRecord) -> None:
+        self.record = record
+        self.values = record.objective or ()
+
+
+def _within_measured_budget(r: TrialRecord, search: Search) -> bool:
     """False for a finalist whose measured latency breaks a budget its prediction met."""
     limits = [b.limit for b in search.budgets if b.metric is Metric.LATENCY]
-    return t.number not in times or all(times[t.number] <= limit for limit in limits)
+    measured = r.latency_measured_ms
+    return measured is None or all(measured <= limit for limit in limits)
 
 
-def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
-    """The trials no other trial beats on quality and cost at once, by increasing cost."""
-
-    def dominates(a: FrozenTrial, b: FrozenTrial) -> bool:
-        better = [
-            a.values[0] >= b.values[0],
-            *(x <= y for x, y in zip(a.values[1:], b.values[1:], strict=True)),
-        ]
-        strictly = [
-            a.values[0] > b.values[0],
-            *(x < y for x, y in zip(a.values[1:], b.values[1:], strict=True)),
-        ]
-        return all(better) and any(strictly)
-
-    front = [t for t in trials if not any(dominates(o, t) for o in trials)]
-    return sorted(front, key=lambda t: (t.values[1], -t.values[0]))
-
-
-def _write_trials(trials: list[FrozenTrial], times: dict[int, float], path: Path) -> Path:
-    retried = {origin: t.number for t in trials if (origin := _retry_of(t)) is not None}
+def _write_trials(records: list[TrialRecord], path: Path) -> Path:
+    retried = {r.retry_of: r.number for r in records if r.retry_of is not None}
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, _COLUMNS)
         writer.writeheader()
-        for t in trials:
-            a = t.user_attrs
+        for r in records:
             writer.writerow(
                 {
-                    "number": t.number,
-                    "state": t.state.name,
-                    "baseline": a.get("baseline", ""),
-                    "feasible": a.get("feasible", ""),
-                    **{
-                        k: a.get(k, "")
-                        for k in ("macs", "params", "activation_bytes", "latency_predicted_ms", "val_acc")
-                    },
-                    "latency_measured_ms": times.get(t.number, ""),
-                    "quality": a.get("quality", ""),
-                    "objective": "" if t.values is None else " ".join(map(repr, t.values)),
-                    "screened_out": a.get("screened_out", ""),
-                    "error": a.get("error") or _died(t, retried),
-                    "worker": a.get("worker", ""),
-                    "retry_of": "" if _retry_of(t) is None else _retry_of(t),
-                    "choices": json.dumps(t.params, sort_keys=True),
+                    "number": r.number,
+                    "state": r.state.name,
+                    "baseline": r.baseline or "",
+                    "feasible": _blank(r.feasible),
+                    "macs": _blank(r.macs),
+                    "params": _blank(r.params),
+                    "activation_bytes": _blank(r.activation_bytes),
+                    "latency_predicted_ms": _blank(r.latency_predicted_ms),
+                    "latency_measured_ms": _blank(r.latency_measured_ms),
+                    "val_acc": _blank(r.extra.get("val_acc")),
+                    "quality": _blank(r.quality),
+                    "objective": "" if r.values is None else " ".join(map(repr, r.values)),
+                    "screened_out": r.screened_out or "",
+                    "error": r.error or _died(r, retried),
+                    "worker": r.worker or "",
+                    "retry_of": _blank(r.retry_of),
+                    "choices": json.dumps(r.choices, sort_keys=True),
                 }
             )
     return path
 
 
-def _retry_of(t: FrozenTrial) -> int | None:
-    """The trial this one re-runs (its worker died: Optuna's heartbeat re-queued its choices)."""
-    history = t.system_attrs.get("retry_history")
-    return history[-1] if history else None
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
-def _died(t: FrozenTrial, retried: dict[int, int]) -> str:
+def _died(r: TrialRecord, retried: dict[int, int]) -> str:
     """Why a failed trial without an error failed: its worker stopped (Optuna's heartbeat said so)."""
-    if t.state is not TrialState.FAIL:
+    if r.state is not TrialState.FAIL:
         return ""
-    if t.number in retried:
-        return f"its worker stopped (no heartbeat); re-run as trial {retried[t.number]}"
+    if r.number in retried:
+        return f"its worker stopped (no heartbeat); re-run as trial {retried[r.number]}"
     return "its worker stopped (no heartbeat)"
 
 
-def _write_pareto(front: list[FrozenTrial], times: dict[int, float], run_dir: Path) -> list[Path]:
+def _write_pareto(front: list[TrialRecord], run_dir: Path) -> list[Path]:
     folder = run_dir / "pareto"
     folder.mkdir(exist_ok=True)
     path = run_dir / "pareto.csv"
+    columns = [
+        "number",
+        "baseline",
+        "quality",
+        "macs",
+        "params",
+        "latency_predicted_ms",
+        "latency_measured_ms",
+    ]
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "number",
-                "baseline",
-                "quality",
-                "macs",
-                "params",
-                "latency_predicted_ms",
-                "latency_measured_ms",
-                "spec",
-            ]
-        )
-        for t in front:
-            spec_path = folder / f"trial_{t.number:04d}.yaml"
-            spec_path.write_text(_spec_text(t))
-            a = t.user_attrs
-            writer.writerow(
-                [
-                    t.number,
-                    a.get("baseline", ""),
-                    a["quality"],
-                    a["macs"],
-                    a["params"],
-                    a.get("latency_predicted_ms", ""),
-                    times.get(t.number, ""),
-                    spec_path.relative_to(run_dir).as_posix(),
-                ]
-            )
+        writer.writerow([*columns, "spec"])
+        for r in front:
+            spec_path = folder / f"trial_{r.number:04d}.yaml"
+            spec_path.write_text(_spec_text(r))
+            values = [r.number, r.baseline or "", r.quality, r.macs, r.params]
+            values += [_blank(r.latency_predicted_ms), _blank(r.latency_measured_ms)]
+            writer.writerow([*values, spec_path.relative_to(run_dir).as_posix()])
     return [path, folder]
 
 
-def _spec_text(t: FrozenTrial) -> str:
-    a = t.user_attrs
+def _spec_text(r: TrialRecord) -> str:
+    assert r.spec is not None and r.macs is not None and r.params is not None and r.quality is not None
+    baseline = f" (baseline {r.baseline})" if r.baseline else ""
     header = (
-        f"# trial {t.number} of the search{_baseline_note(a)}: "
-        f"{a['macs'] / 1e6:.1f}M MACs, {a['params'] / 1e6:.2f}M params, quality {a['quality']:.4f}\n"
+        f"# trial {r.number} of the search{baseline}: "
+        f"{r.macs / 1e6:.1f}M MACs, {r.params / 1e6:.2f}M params, quality {r.quality:.4f}\n"
     )
-    return header + a["spec"]
-
-
-def _baseline_note(attrs: dict[str, Any]) -> str:
-    return f" (baseline {attrs['baseline']})" if attrs.get("baseline") else ""
+    return header + r.spec
 
 
 def _summary(
     study: optuna.Study,
     search: Search,
     evaluator: Evaluator,
-    ranked: list[FrozenTrial],
-    trials: list[FrozenTrial],
-    times: dict[int, float],
+    ranked: list[TrialRecord],
+    records: list[TrialRecord],
 ) -> str:
-    states = {s.name.lower(): sum(t.state is s for t in trials) for s in TrialState}
-    over = sum(
-        1 for t in trials if t.user_attrs.get("feasible") is False and not t.user_attrs.get("baseline")
-    )
+    states = {s.name.lower(): sum(r.state is s for r in records) for s in TrialState}
+    over = sum(1 for r in records if r.status is Status.OVER_BUDGET)
     lines = [
         f"# Search: space `{search.space.name}`, budget {describe(search.budgets)}",
         "",
         f"- Space: {search.space.description} ({search.space.size():.3g} configurations); costs counted at "
         f"{search.space.resolution} px for {search.num_classes} classes.",
-        f"- Study `{study.study_name}`: {len(trials)} trials ("
+        f"- Study `{study.study_name}`: {len(records)} trials ("
         + ", ".join(f"{n} {k}" for k, n in states.items() if n)
         + f"); {over} candidates over budget, never built or trained (baselines are evaluated whatever "
         "their cost).",
@@ -211,9 +185,9 @@ def _summary(
         *_latency_note(search),
         "",
     ]
-    shown = ranked[:10] + [t for t in ranked[10:] if t.user_attrs.get("baseline")]
-    baselines = [t for t in trials if t.user_attrs.get("baseline") and t not in shown]
-    return "\n".join(lines + _table(shown + baselines, times, search.latency is not None)) + "\n"
+    shown = ranked[:10] + [r for r in ranked[10:] if r.baseline]
+    baselines = [r for r in records if r.baseline and r not in shown]
+    return "\n".join(lines + _table(shown + baselines, search.latency is not None)) + "\n"
 
 
 def _latency_note(search: Search) -> list[str]:
@@ -229,22 +203,19 @@ def _latency_note(search: Search) -> list[str]:
     ]
 
 
-def _table(trials: list[FrozenTrial], times: dict[int, float], latency: bool) -> list[str]:
+def _table(records: list[TrialRecord], latency: bool) -> list[str]:
     head = "| trial | network | MACs (M) | params (M) |"
     rule = "|---:|---|---:|---:|"
     if latency:
         head, rule = head + " predicted (ms) | measured (ms) |", rule + "---:|---:|"
     lines = [head + " quality | objective |", rule + "---:|---|"]
-    for t in trials:
-        a = t.user_attrs
-        name = a.get("baseline") or "searched"
-        flag = "" if a.get("feasible") else " (over budget)"
-        q = f"{a['quality']:.4f}" if "quality" in a else t.state.name.lower()
-        objective = "" if t.values is None else " ".join(f"{v:.4g}" for v in t.values)
-        row = f"| {t.number} | {name}{flag} | {a.get('macs', 0) / 1e6:.1f} | {a.get('params', 0) / 1e6:.2f} |"
+    for r in records:
+        flag = "" if r.feasible else " (over budget)"
+        q = f"{r.quality:.4f}" if r.quality is not None else r.state.name.lower()
+        objective = "" if r.values is None else " ".join(f"{v:.4g}" for v in r.values)
+        row = f"| {r.number} | {r.name}{flag} | {(r.macs or 0) / 1e6:.1f} | {(r.params or 0) / 1e6:.2f} |"
         if latency:
-            predicted = a.get("latency_predicted_ms")
-            row += f" {_ms(predicted)} | {_ms(times.get(t.number))} |"
+            row += f" {_ms(r.latency_predicted_ms)} | {_ms(r.latency_measured_ms)} |"
         lines.append(f"{row} {q} | {objective} |")
     return lines
 

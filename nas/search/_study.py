@@ -18,17 +18,29 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from nas import spaces, zoo
-from nas._cli import UsageError
 from nas._count import count_cost
 from nas._spec import dump_spec
+from nas.errors import UsageError
 from nas.latency import predict
-from nas.search._budget import Budget, Metric, needs_latency, parse_budget
 from nas.search._evaluate import Evaluator, make_evaluator
 from nas.search._latency import Latency, open_latency
 from nas.search._objective import Objective
-from nas.search._record import provenance
-from nas.search._storage import Heartbeat, first_line, hide_password, make_storage
+from nas.search._provenance import provenance
 from nas.spaces import NotInSpace, SearchSpace
+from nas.study import (
+    EVALUATION,
+    Attr,
+    Budget,
+    Heartbeat,
+    Metric,
+    first_line,
+    hide_password,
+    make_storage,
+    needs_latency,
+    parse_budget,
+    record,
+    record_cost,
+)
 
 log = logging.getLogger("nas.search")
 
@@ -44,7 +56,7 @@ class Search:
     n_trials: int
     baselines: dict[str, dict[str, Any]]  # name -> parameters
     latency: Latency | None = None  # the lookup table, when a budget limits latency
-    record: dict[str, Any] = dataclasses.field(default_factory=dict)  # set on every trial (_record.py)
+    record: dict[str, Any] = dataclasses.field(default_factory=dict)  # set on every trial (_provenance.py)
 
 
 def prepare(cfg: DictConfig) -> Search:
@@ -126,7 +138,7 @@ def open_study(cfg: DictConfig, search: Search, run_dir: Path) -> tuple[optuna.S
     for key, value in identity.items():
         study.set_user_attr(key, value)
     for baseline, params in search.baselines.items():
-        study.enqueue_trial(params, user_attrs={"baseline": baseline})
+        study.enqueue_trial(params, user_attrs={Attr.BASELINE.value: baseline})
     return study, cfg.seed
 
 
@@ -176,26 +188,24 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
     budgets, objective = search.budgets, search.objective
 
     def run_trial(trial: optuna.Trial) -> list[float]:
-        baseline = trial.user_attrs.get("baseline")
-        for key, value in search.record.items():
-            trial.set_user_attr(key, value)
+        baseline = trial.user_attrs.get(Attr.BASELINE.value)
+        record(trial, **search.record)
         spec = search.space.sample(trial)
         if baseline:
             spec = spec.replace(name=baseline)
         cost = count_cost(spec, num_classes=search.num_classes)
-        for key, value in cost._asdict().items():
-            trial.set_user_attr(key, value)
-        trial.set_user_attr("spec", dump_spec(spec))
+        record_cost(trial, cost)
+        record(trial, spec=dump_spec(spec))
         latency = None
         if search.latency is not None:  # new parts are timed once and kept in the table
             latency = predict(spec, search.latency.table, search.num_classes)
-            trial.set_user_attr("latency_predicted_ms", latency)
+            record(trial, latency_predicted_ms=latency)
         feasible = True
         for budget in budgets:
             violation = budget.violation(cost.macs, cost.params, latency)
             trial.set_constraint(str(budget), violation)
             feasible &= violation <= 0
-        trial.set_user_attr("feasible", feasible)
+        record(trial, feasible=feasible)
         if not feasible and not baseline:
             return objective.infeasible(cost, budgets)  # never built, never trained
         try:
@@ -203,9 +213,9 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
         except optuna.TrialPruned:
             raise
         except Exception as err:
-            trial.set_user_attr("error", f"{type(err).__name__}: {first_line(err)}")
+            record(trial, error=f"{type(err).__name__}: {first_line(err)}")
             raise
-        trial.set_user_attr("quality", quality)
+        record(trial, quality=quality)
         return objective.values(quality, cost, latency, budgets, accuracy=evaluator.quality == "val_acc")
 
     return run_trial
@@ -216,7 +226,7 @@ def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Eval
     evaluator = make_evaluator(cfg, run_dir)  # loads the data: a missing data set stops us here
     study, sampler_seed = open_study(cfg, search, run_dir)
     search = dataclasses.replace(search, record={**search.record, "sampler_seed": sampler_seed})
-    study.set_user_attr("evaluation", evaluator.describe())  # what a report made mid-run shows
+    study.set_user_attr(EVALUATION, evaluator.describe())  # what a report made mid-run shows
     return search, study, evaluator
 
 

@@ -21,8 +21,8 @@ from optuna.trial import FrozenTrial, TrialState
 from tqdm.auto import tqdm
 
 from nas.search._evaluate import Evaluator
-from nas.search._storage import has_heartbeat
 from nas.search._study import Search, make_trial_function
+from nas.study import Attr, has_heartbeat, record
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 LIVE = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)  # finished, or will be
@@ -77,7 +77,7 @@ def optimize(
                 continue
             bar.set_postfix_str("")
             trial = _one_trial(study, trial_function)
-            if trial.state is TrialState.FAIL and "surplus" not in trial.user_attrs:
+            if trial.state is TrialState.FAIL and Attr.SURPLUS.value not in trial.user_attrs:
                 failures += 1
                 if failures >= MAX_FAILURES_IN_A_ROW:
                     bar.write(f"stopping this worker: its last {failures} trials failed (see trials.csv)")
@@ -95,7 +95,7 @@ def fail_orphans(study: optuna.Study, grace: float) -> list[int]:
     now, failed = datetime.datetime.now(), []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if (
-            "worker" not in t.user_attrs
+            Attr.WORKER.value not in t.user_attrs
             and t.datetime_start
             and (now - t.datetime_start).total_seconds() > grace
         ):
@@ -122,8 +122,9 @@ def _guarded(
     def trial_function(trial: optuna.Trial) -> list[float]:
         earlier = [t for t in trial.study.get_trials(deepcopy=False, states=LIVE) if t.number < trial.number]
         if len(earlier) >= n_trials:
-            trial.set_user_attr("surplus", True)
-            trial.set_user_attr("error", f"Surplus: {n_trials} trials were started by other workers first")
+            record(
+                trial, surplus=True, error=f"Surplus: {n_trials} trials were started by other workers first"
+            )
             raise Surplus(f"n_trials={n_trials} reached by other workers")
         return run_trial(trial)
 

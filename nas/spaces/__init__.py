@@ -11,10 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from nas._cli import UsageError
 from nas._paths import SEARCH_SPACES
-from nas._record import SpecError
+from nas.errors import SpecError, UsageError
 from nas.spaces._space import NotInSpace, SearchSpace
+from nas.spaces._stage import LayerInput
 
 
 def names() -> list[str]:
@@ -41,4 +41,4 @@ def load(name: str) -> SearchSpace:
         raise SpecError(f"{path.name} {err.path}".strip(), err.message) from None
 
 
-__all__ = ["NotInSpace", "SearchSpace", "load", "names"]
+__all__ = ["LayerInput", "NotInSpace", "SearchSpace", "load", "names"]

@@ -30,11 +30,11 @@ import optuna
 
 from nas._cost import Shape
 from nas._count import head_cost
-from nas._record import SpecError
 from nas._spec import ArchSpec, HeadSpec, StageSpec
 from nas.blocks import Block
+from nas.errors import SpecError
 from nas.scaling import scale_head, scale_resolution, scale_stage
-from nas.spaces._stage import LayerInput, Scaling, StageTemplate, stage_cost
+from nas.spaces._stage import LayerInput, Scaling, StageTemplate, stage_cost, stage_layers
 from nas.spaces._template import Chooser, Label, Node, Pick, parse, refs, resolve, values
 from nas.spaces._template import count as count_node
 
@@ -179,14 +179,12 @@ class SearchSpace:
         layers: set[LayerInput] = set()
         heads: set[tuple[HeadSpec, Shape]] = set()
         for g in self._all_scalings():
-            shapes = {Shape(self.in_channels, g.resolution, g.resolution)}
+            x = Shape(self.in_channels, g.resolution, g.resolution)
             for stage in self._stem(g):
-                for r in range(stage.repeats):
-                    (x,) = shapes
-                    stride = stage.stride if r == 0 else 1
-                    cout = stage.block.out_channels(x.c, stage.out)
-                    layers.add(LayerInput(stage.block.canonical(x.c, cout, stride), x, cout, stride))
-                    shapes = {stage.block.cost(x, cout, stride)[1]}
+                steps = list(stage_layers(stage, x))
+                layers |= {layer for layer, _, _ in steps}
+                x = steps[-1][2] if steps else x
+            shapes = {x}
             for template in self.stages:
                 found, shapes = template.layer_inputs_from(shapes, g)
                 layers |= found

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from nas._cost import Cost, Shape
-from nas._record import SpecError
-from nas._spec import StageSpec
+from nas._spec import StageSpec, step
 from nas.blocks import BLOCKS, Block
+from nas.errors import SpecError
 from nas.scaling import scale_block, scale_depth, scale_width
 from nas.spaces._template import Chooser, Node, parse, resolve, values
 from nas.spaces._template import count as count_node
@@ -111,6 +111,13 @@ class StageTemplate:
                     if not isinstance(value, _Placeholder):
                         _block(kind, {**first, key: value}, where)
 
+    def split(self, kind: str) -> tuple[dict[str, Node], dict[str, Node]]:
+        """``kind``'s options as the stage-wide ones (chosen once) and the per-layer ones (per repeat)."""
+        opts = self.options[kind]
+        fixed = {k: v for k, v in opts.items() if k not in self.per_layer}
+        # Per-layer options in per_layer's order: the order they are drawn in, which seeded draws depend on.
+        return fixed, {k: opts[k] for k in self.per_layer if k in opts}
+
     def parameter_prefix(self, index: int, kind: str) -> str:
         return f"s{index}.{kind}" if len(self.kinds) > 1 else f"s{index}"
 
@@ -131,14 +138,10 @@ class StageTemplate:
         width = None if out is None else scale_width(out, g.width)
         if probe is not None:
             probe(width, stride)
-        q, opts = self.parameter_prefix(index, kind), self.options[kind]
-        fixed = {
-            k: resolve(v, f"{q}.{k}", chooser, g.shared) for k, v in opts.items() if k not in self.per_layer
-        }
+        q, (fixed_node, layer_node) = self.parameter_prefix(index, kind), self.split(kind)
+        fixed = {k: resolve(v, f"{q}.{k}", chooser, g.shared) for k, v in fixed_node.items()}
         for r in range(repeats):
-            layer = {
-                k: resolve(opts[k], f"{q}.l{r}.{k}", chooser, g.shared) for k in self.per_layer if k in opts
-            }
+            layer = {k: resolve(v, f"{q}.l{r}.{k}", chooser, g.shared) for k, v in layer_node.items()}
             block = scale_block(_block(kind, {**fixed, **layer}, f"stages[{index}]"), g.width)
             yield StageSpec(block, out=width, stride=stride if r == 0 else 1)
 
@@ -151,9 +154,7 @@ class StageTemplate:
                 total += 1
                 continue
             for kind in self.kinds:
-                opts = self.options[kind]
-                fixed = count_node({k: v for k, v in opts.items() if k not in self.per_layer})
-                layer = count_node({k: v for k, v in opts.items() if k in self.per_layer})
+                fixed, layer = (count_node(node) for node in self.split(kind))
                 total += count_node(self.out) * count_node(self.stride) * fixed * layer**n
         return total
 
@@ -196,15 +197,15 @@ class StageTemplate:
             self.kinds, values(self.out, g.shared), values(self.stride, g.shared)
         ):
             cout = None if out is None else scale_width(out, g.width)
-            opts = self.options[kind]
-            fixed_node = {k: v for k, v in opts.items() if k not in self.per_layer}
-            layer_values = list(values({k: v for k, v in opts.items() if k in self.per_layer}, g.shared))
+            fixed_node, layer_node = self.split(kind)
+            layer_values = list(values(layer_node, g.shared))
             for fixed in values(fixed_node, g.shared):
                 shapes = {x}
                 for r in range(max(depths)):
-                    found = _layers_from(kind, fixed, layer_values, shapes, cout, stride if r == 0 else 1, g)
+                    found, shapes = _layers_from(
+                        kind, fixed, layer_values, shapes, cout, stride if r == 0 else 1, g
+                    )
                     layers |= found
-                    shapes = {_output(layer) for layer in found}
                     if r + 1 in depths:
                         outputs |= shapes
         return layers, outputs
@@ -214,9 +215,7 @@ class StageTemplate:
     ) -> Iterator[tuple[Shape, int, int]]:
         """For each choice of the stage-level options: the output shape, the cheapest first layer and
         the cheapest later layer (per-layer options are independent, so each layer takes its cheapest)."""
-        opts = self.options[kind]
-        fixed_node = {k: v for k, v in opts.items() if k not in self.per_layer}
-        layer_node = {k: v for k, v in opts.items() if k in self.per_layer}
+        fixed_node, layer_node = self.split(kind)
         layer_values = list(values(layer_node, g.shared))
         for fixed in values(fixed_node, g.shared):
             first = _min_layer(kind, fixed, layer_values, x, out, stride, g.width, metric)
@@ -240,10 +239,7 @@ def _min_layer(
     best: tuple[int, Shape] | None = None
     for layer in layers:
         try:
-            block = scale_block(_block(kind, {**fixed, **layer}, ""), width)
-            cout = block.out_channels(x.c, out)
-            block.check(x.c, cout, stride)
-            cost, y = block.cost(x, cout, stride)
+            _, cost, y = step(scale_block(_block(kind, {**fixed, **layer}, ""), width), x, out, stride)
         except SpecError:
             continue
         if best is None or getattr(cost, metric) < best[0]:
@@ -259,33 +255,34 @@ def _layers_from(
     out: int | None,
     stride: int,
     g: Scaling,
-) -> set[LayerInput]:
-    """One repeat's distinct layers from each input shape; invalid option combinations are left out, as
-    the sampler never produces them."""
-    found = set()
+) -> tuple[set[LayerInput], set[Shape]]:
+    """One repeat's distinct layers from each input shape, and their output shapes; invalid option
+    combinations are left out, as the sampler never produces them."""
+    found, outputs = set(), set()
     for x, layer in itertools.product(shapes, layers):
+        block = scale_block(_block(kind, {**fixed, **layer}, ""), g.width)
         try:
-            block = scale_block(_block(kind, {**fixed, **layer}, ""), g.width)
-            cout = block.out_channels(x.c, out)
-            block.check(x.c, cout, stride)
+            cout, _, y = step(block, x, out, stride)
         except SpecError:
             continue
         found.add(LayerInput(block.canonical(x.c, cout, stride), x, cout, stride))
-    return found
+        outputs.add(y)
+    return found, outputs
 
 
-def _output(layer: LayerInput) -> Shape:
-    return layer.block.cost(layer.x, layer.cout, layer.stride)[1]
+def stage_layers(stage: StageSpec, x: Shape) -> Iterator[tuple[LayerInput, Cost, Shape]]:
+    """The layers of a fixed stage (a space's stem) from input ``x``, each with its cost and output."""
+    for r in range(stage.repeats):
+        stride = stage.stride if r == 0 else 1
+        cout, cost, y = step(stage.block, x, stage.out, stride)
+        yield LayerInput(stage.block.canonical(x.c, cout, stride), x, cout, stride), cost, y
+        x = y
 
 
 def stage_cost(stage: StageSpec, x: Shape) -> tuple[Cost, Shape]:
     """Cost of a fixed stage (a space's stem) from input ``x``."""
-    total = Cost(0, 0, 0)
-    for r in range(stage.repeats):
-        cout = stage.block.out_channels(x.c, stage.out)
-        cost, x = stage.block.cost(x, cout, stage.stride if r == 0 else 1)
-        total += cost
-    return total, x
+    steps = list(stage_layers(stage, x))
+    return sum((cost for _, cost, _ in steps), Cost(0, 0, 0)), steps[-1][2] if steps else x
 
 
 def _kind_options(data: Mapping[str, Any], kinds: tuple[str, ...], path: str) -> dict[str, dict[str, Node]]:

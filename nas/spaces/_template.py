@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from nas._record import SpecError
+from nas.errors import SpecError
 
 Label = None | bool | int | float | str  # what Optuna's suggest_categorical accepts
 

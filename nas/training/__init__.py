@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nas.training._fit import quick_fit
+from nas.training._fit import TrainingFailed, fit, quick_fit, run_callbacks_and_loggers, write_run
 from nas.training._module import Diverged, ImageClassifier, warmup_cosine
 from nas.training._settings import Optimizer, OptimSettings, ProxySettings, proxy_spec
 
@@ -12,7 +12,11 @@ __all__ = [
     "OptimSettings",
     "Optimizer",
     "ProxySettings",
+    "TrainingFailed",
+    "fit",
     "proxy_spec",
     "quick_fit",
+    "run_callbacks_and_loggers",
     "warmup_cosine",
+    "write_run",
 ]

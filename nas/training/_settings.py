@@ -6,8 +6,9 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from nas._record import Record, SpecError, check_one_of, check_range
+from nas._record import Record, check_one_of, check_range
 from nas._spec import ArchSpec
+from nas.errors import SpecError
 from nas.scaling import Coefficients, scale
 
 

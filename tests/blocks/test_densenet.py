@@ -3,11 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nas._cost import Shape
-from nas._measure import measure_cost
-from nas._record import SpecError
-from nas._spec import StageSpec
+from nas import Shape, StageSpec, measure_cost
 from nas.blocks.densenet import DenseLayer, Transition
+from nas.errors import SpecError
 
 
 @pytest.mark.parametrize(("options", "field"), [({"growth": 0}, "growth"), ({"bn_size": 0}, "bn_size")])

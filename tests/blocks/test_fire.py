@@ -4,10 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from nas._cost import Shape
-from nas._measure import measure_cost
-from nas._record import SpecError
+from nas import Shape, measure_cost
 from nas.blocks.fire import Fire
+from nas.errors import SpecError
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from nas._cost import Shape
-from nas._measure import measure_cost
-from nas._record import SpecError
+from nas import Shape, measure_cost
 from nas.blocks._base import Activation
 from nas.blocks._layers import SEBase, SqueezeExcite
 from nas.blocks.ghost import Ghost, GhostBottleneck
+from nas.errors import SpecError
 
 # GhostNet's squeeze-and-excitation, as timm's ghostnet builds it: a quarter of the expanded width rounded
 # to a multiple of 4, ReLU, hard-sigmoid gate.

@@ -4,10 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from nas._cost import Shape
-from nas._measure import measure_cost
-from nas._record import SpecError
+from nas import Shape, measure_cost
 from nas.blocks.inception import Inception
+from nas.errors import SpecError
 
 # GoogLeNet's inception (3a) (Szegedy et al., 2015, Table 1).
 INCEPTION_3A = {"c1": 64, "c3_reduce": 96, "c3": 128, "c5_reduce": 16, "c5": 32, "pool_proj": 32}

@@ -3,10 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nas._cost import Shape
-from nas._measure import measure_cost
-from nas._record import SpecError
+from nas import Shape, measure_cost
 from nas.blocks.resnet import BasicBlock, Bottleneck
+from nas.errors import SpecError
 from tests.blocks._layout import conv_layout
 
 

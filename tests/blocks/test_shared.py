@@ -7,8 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nas._cost import Shape
-from nas._measure import measure_cost
+from nas import Shape, measure_cost
 from nas.blocks import BLOCKS
 from tests.strategies import STRATEGIES, BlockCase
 

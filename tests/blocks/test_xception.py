@@ -4,11 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from nas._cost import Shape
-from nas._measure import measure_cost
-from nas._record import SpecError
+from nas import Shape, measure_cost
 from nas.blocks._layers import Residual
 from nas.blocks.xception import XceptionBlock
+from nas.errors import SpecError
 from tests.blocks._layout import conv_layout
 
 

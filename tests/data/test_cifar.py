@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from nas._cli import UsageError
 from nas.data import CifarDataModule
 from nas.data._cifar import read_batch
+from nas.errors import UsageError
 from tests.data._files import cifar_batch, write_cifar
 
 

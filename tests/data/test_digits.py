@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from nas._cli import UsageError
 from nas.data import DigitsDataModule
+from nas.errors import UsageError
 
 
 def first_batches(dm: DigitsDataModule, count: int = 2) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from nas._cli import UsageError
 from nas.data import FashionMnistDataModule
 from nas.data._fashion_mnist import DEFAULT_ROOT, read_idx
+from nas.errors import UsageError
 
 REAL = Path(DEFAULT_ROOT)
 

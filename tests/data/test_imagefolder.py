@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from nas._cli import UsageError
 from nas.data import ImageFolderDataModule, SkippedFileWarning
+from nas.errors import UsageError
 from tests.data._files import write_image_folder, write_png
 
 

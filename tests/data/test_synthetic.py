@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nas._cli import UsageError
 from nas.data import SyntheticDataModule
+from nas.errors import UsageError
 
 
 def test_shapes_counts_and_balanced_labels() -> None:

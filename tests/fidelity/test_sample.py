@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from nas._cli import UsageError
+from nas.errors import UsageError
 from nas.fidelity import sample_networks
 from nas.search import parse_budget
 from nas.spaces import load

@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from nas._paths import CONF, ROOT
-from nas.latency import _build, load_table
+from nas.latency import _build_table, load_table
 from nas.latency._cli import run
 from nas.latency._parts import space_parts
 
@@ -41,7 +41,7 @@ def test_build_times_every_part_of_the_space_and_fits_the_overhead(
 
 
 def test_an_interrupted_build_resumes_where_it_stopped(tmp_path, tiny_space_file, quick, monkeypatch, capsys):
-    real, calls = _build.measure_part, []
+    real, calls = _build_table.measure_part, []
 
     def interrupted(*args, **kwargs):
         if len(calls) == 5:
@@ -49,13 +49,13 @@ def test_an_interrupted_build_resumes_where_it_stopped(tmp_path, tiny_space_file
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_build, "measure_part", interrupted)
+    monkeypatch.setattr(_build_table, "measure_part", interrupted)
     with pytest.raises(SystemExit) as info:  # Ctrl-C
         build(tiny_space_file, tmp_path / "t.json", "passes=1")
     assert info.value.code == 130
     assert "keeps 5 parts; the same command resumes" in capsys.readouterr().err
     assert len(load_table(tmp_path / "t.json").entries) == 5  # saved on the way out
-    monkeypatch.setattr(_build, "measure_part", lambda *a, **k: calls.append(2) or real(*a, **k))
+    monkeypatch.setattr(_build_table, "measure_part", lambda *a, **k: calls.append(2) or real(*a, **k))
     line = build(tiny_space_file, tmp_path / "t.json", "passes=2")
     total = len(load_table(tmp_path / "t.json").entries)
     assert calls.count(2) == 2 * (total - 5)  # two passes over the parts still missing, no others

@@ -16,9 +16,7 @@ from PIL import Image
 from nas.report import regenerate
 from tests.report._study import make_study
 
-CHROMIUM = next(
-    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
-)
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium binary on PATH (.ci/run installs Debian's chromium package)"
 )

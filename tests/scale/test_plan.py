@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nas._cli import UsageError
+from nas.errors import UsageError
 from nas.scale import load_base
 from nas.scale._plan import plan_from_config
 from tests.scale.conftest import config

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-from nas._cli import UsageError
-from nas._record import SpecError
-from nas.search._budget import FORMS, Budget, BudgetError, Metric, describe, needs_latency, parse_budget
+from nas.errors import SpecError, UsageError
+from nas.study import Budget, BudgetError, Metric, describe, needs_latency, parse_budget
+from nas.study._budget import FORMS
 
 MACS, PARAMS, LATENCY = Metric.MACS, Metric.PARAMS, Metric.LATENCY
 

@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 
 from nas import zoo
 from nas._paths import CONF
-from nas.search._evaluate import TrainEvaluator
+from nas.search import TrainEvaluator
 
 TWO_CPU_PROCESSES = ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp"]
 TINY = ["data=synthetic", "data.train_samples=64", "data.val_samples=32", "data.batch_size=16"]

@@ -22,7 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas import build_model, load_spec
 from nas.search import Heartbeat, make_storage, run
-from nas.search._storage import journal_path, with_driver
+from nas.study import journal_path, with_driver
 from tests.search.test_search import DATA, config
 
 WORKER = [

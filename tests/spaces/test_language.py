@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from nas import SpecError, count_cost, spaces
-from nas._cli import UsageError
+from nas.errors import UsageError
 from nas.spaces import SearchSpace
 from nas.spaces._space import _replays
 

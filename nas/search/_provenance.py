@@ -1,5 +1,6 @@
-"""What each trial records so that its result can be re-run: the seed, the resolved config, the code
-(package version and git commit) and the machine (torch version, device, and the worker: host and process)."""
+"""What each trial records so that its result can be re-run: the seed, the resolved config (every URL's
+password masked), the code (package version and git commit) and the machine (torch version, device, and
+the worker: host and process)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import nas
 from nas._paths import ROOT
+from nas.study import mask_config
 
 
 def provenance(cfg: DictConfig) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def provenance(cfg: DictConfig) -> dict[str, Any]:
     marked ``+dirty`` when the working tree differs from it."""
     record: dict[str, Any] = {
         "seed": cfg.seed,
-        "config": OmegaConf.to_yaml(cfg, resolve=True),
+        "config": OmegaConf.to_yaml(mask_config(OmegaConf.to_container(cfg, resolve=True))),
         "nas_version": nas.__version__,
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",

@@ -13,8 +13,8 @@ from torch import nn
 
 from nas import ArchSpec, count_cost, load_spec
 from nas.latency import Measurement, Setting, measure
-from nas.latency import _measure as _latency
-from nas.latency._measure import steady_allocator
+from nas.latency import _timing as _latency
+from nas.latency._timing import steady_allocator
 
 TINY = load_spec("resolution: 16\nstages:\n- {block: conv, out: 4}\n")
 # Thousands of times the multiply-adds of TINY (checked below), so that the comparison is not flaky.

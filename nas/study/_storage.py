@@ -32,8 +32,8 @@ from optuna.storages import (
 )
 from optuna.storages.journal import JournalFileBackend
 
-from nas._cli import UsageError
 from nas._record import Record, check_range
+from nas.errors import UsageError
 
 JOURNAL = "journal:"
 CREATE_ATTEMPTS = 5
@@ -151,9 +151,28 @@ def hide_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@/]+@", r"\1***@", url)
 
 
+def mask_config(config: Any) -> Any:
+    """``config`` (plain dicts, lists and scalars) with the password of every URL in it hidden: what a
+    trial records of its run's config must never let a reader of the study log in to its database."""
+    if isinstance(config, dict):
+        return {k: mask_config(v) for k, v in config.items()}
+    if isinstance(config, list | tuple):
+        return [mask_config(v) for v in config]
+    return hide_password(config) if isinstance(config, str) else config
+
+
 def first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else ""
 
 
-__all__ = ["Heartbeat", "has_heartbeat", "hide_password", "journal_path", "make_storage", "with_driver"]
+__all__ = [
+    "Heartbeat",
+    "first_line",
+    "has_heartbeat",
+    "hide_password",
+    "journal_path",
+    "make_storage",
+    "mask_config",
+    "with_driver",
+]

@@ -10,8 +10,8 @@ from time import perf_counter
 
 from tqdm import tqdm
 
-from nas._record import SpecError
 from nas._spec import ArchSpec
+from nas.errors import SpecError
 from nas.latency._parts import Part, space_parts
 from nas.latency._predict import PART_PASSES, best_ms, calibrate, measure_part
 from nas.latency._table import LatencyTable

@@ -1,0 +1,79 @@
+"""The study layer: what a search is constrained by and what it leaves behind, for every command to read.
+
+* budgets (``300MFLOPs``, ``5Mparams``, ``25ms``) and their constraints: :func:`parse_budget`,
+  :class:`Budget`;
+* where a study lives: :func:`make_storage` (SQLite, PostgreSQL, a journal file), with passwords kept out
+  of everything recorded or printed (:func:`hide_password`);
+* one trial's record: :class:`TrialRecord` (read) and :func:`record` (write), the only code that knows the
+  names of a trial's attributes;
+* the Pareto front of evaluated trials.
+
+It imports neither Lightning nor Hydra: the search writes studies, and the report, dashboard and
+scaling commands read them, all through this package (``nas.search`` is above it, never below).
+"""
+
+from __future__ import annotations
+
+from nas.study._budget import Budget, BudgetError, Metric, describe, needs_latency, parse_budget
+from nas.study._pareto import dominates, pareto_front
+from nas.study._storage import (
+    JOURNAL,
+    Heartbeat,
+    first_line,
+    has_heartbeat,
+    hide_password,
+    journal_path,
+    make_storage,
+    mask_config,
+    with_driver,
+)
+from nas.study._trial import (
+    EVALUATION,
+    MEASURED,
+    ZERO_COST_SCORES,
+    Attr,
+    Status,
+    TrialRecord,
+    counts,
+    measured_latencies,
+    record,
+    record_cost,
+    record_extra,
+    record_measured_latencies,
+    status_of,
+    trial_records,
+)
+
+__all__ = [
+    "EVALUATION",
+    "JOURNAL",
+    "MEASURED",
+    "ZERO_COST_SCORES",
+    "Attr",
+    "Budget",
+    "BudgetError",
+    "Heartbeat",
+    "Metric",
+    "Status",
+    "TrialRecord",
+    "counts",
+    "describe",
+    "dominates",
+    "first_line",
+    "has_heartbeat",
+    "hide_password",
+    "journal_path",
+    "make_storage",
+    "mask_config",
+    "measured_latencies",
+    "needs_latency",
+    "pareto_front",
+    "parse_budget",
+    "record",
+    "record_cost",
+    "record_extra",
+    "record_measured_latencies",
+    "status_of",
+    "trial_records",
+    "with_driver",
+]
