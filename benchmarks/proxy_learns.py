@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import hashlib
+import json
 import logging
 import multiprocessing
 import platform
@@ -37,7 +39,7 @@ from nas.spaces import load
 from nas.training import ProxySettings, proxy_spec, quick_fit
 
 LEARNS = 0.80
-FIELDS = ["space", "network", "macs", "val_acc", "seconds"]
+FIELDS = ["space", "network", "macs", "val_acc", "seconds", "protocol"]
 
 
 def search_proxy(overrides: list[str]) -> dict[str, Any]:
@@ -53,6 +55,10 @@ def search_proxy(overrides: list[str]) -> dict[str, Any]:
         "proxy": plain["proxy"],
         "seed": plain["seed"],
     }
+
+
+def fingerprint(task: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(task, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def train(spec_yaml: str, task: dict[str, Any]) -> tuple[float, float]:
@@ -75,7 +81,9 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of conf/search.yaml")
     args = parser.parse_args()
     task = search_proxy(args.overrides)
-    done = {(r["space"], r["network"]) for r in read_rows(args.out)}
+    protocol = fingerprint(task)  # a row counts for these settings only: new defaults train again
+    rows = [r for r in read_rows(args.out) if r.get("protocol") == protocol]
+    done = {(r["space"], r["network"]) for r in rows}
     jobs = [
         (space, c) for space in args.spaces
         for c in sample_networks(load(space), parse_budget("300MFLOPs"), args.n, seed=0)
@@ -87,13 +95,15 @@ def main() -> None:
         for i, future in enumerate(cf.as_completed(futures), 1):
             space, c = futures[future]
             acc, seconds = future.result()
-            append_row(args.out, FIELDS, [space, c.spec.name, c.macs, round(acc, 4), round(seconds, 1)])
+            row = [space, c.spec.name, c.macs, round(acc, 4), round(seconds, 1), protocol]
+            append_row(args.out, FIELDS, row)
+            rows.append(dict(zip(FIELDS, map(str, row), strict=True)))
             print(
                 f"[{i}/{len(jobs)}] {space} {c.spec.name} {c.macs / 1e6:.0f}M "
                 f"val_acc {acc:.3f} {seconds:.0f} s",
                 flush=True,
             )
-    table = report(read_rows(args.out), args.spaces, task, args.overrides)
+    table = report(rows, args.spaces, task, args.overrides)
     args.out.with_suffix(".md").write_text(table)
     print(table)
 

@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas._cli import exits_on_usage_error, hydra_argv
 from nas._paths import CONF
 from nas.errors import UsageError
+from nas.fidelity._jobs import Job
 from nas.fidelity._outputs import write
 from nas.fidelity._run import Study, execute, plan, prepare
 from nas.fidelity._sample import Candidate, sample_networks
@@ -51,8 +52,14 @@ def run(settings: FidelitySettings, data: dict, command: str = COMMAND) -> list[
     summary = summarise(study)
     if summary is None:
         raise UsageError("fidelity: fewer than 4 networks have their reference trainings; nothing to rank")
-    seconds = sum(r["seconds"] for r in study.journal.rows if r["seconds"] == r["seconds"])
-    return write(study, summary, command, seconds / settings.workers)
+    return write(study, summary, command, study_seconds(study, jobs) / settings.workers)
+
+
+def study_seconds(study: Study, jobs: list[Job]) -> float:
+    """The seconds of this study's values: its jobs' rows only, not those a journal keeps of other
+    settings (an earlier protocol)."""
+    rows = [study.journal.value(key) for job in jobs for key in study.keys(job).values()]
+    return sum(r["seconds"] for r in rows if r is not None and r["seconds"] == r["seconds"])
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF), config_name="fidelity")
@@ -86,9 +93,12 @@ __all__ = [
     "agreement",
     "kendall",
     "main",
+    "plan",
+    "prepare",
     "run",
     "sample_networks",
     "settings_from",
+    "study_seconds",
     "summarise",
     "top_quartile_recall",
 ]

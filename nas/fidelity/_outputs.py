@@ -68,7 +68,8 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         "",
         f"Command: `{command}`",
         f"Machine: {machine(s.workers)}",
-        f"Time: {wall_seconds / 60:.0f} min of trainings in all (resumed runs included).",
+        f"Time: {wall_seconds / 60:.0f} min of trainings and scores for these settings, on "
+        f"{s.workers} worker(s) (resumed runs included).",
         "",
         f"**Sample**: {len(summary.networks)} of {s.n} networks of `{s.space}` under "
         f"{s.budget or 'no budget'} (seed {s.seed}), spread evenly over "
@@ -95,9 +96,10 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         )
     lines += [
         "",
-        "Seconds per candidate are wall seconds of one worker on one thread (so CPU-seconds of one core), "
-        "training and validation included; for `combined`, its score's time plus the trained fraction of "
-        "the training's. Intervals resample the networks with replacement. Every training is a row of "
+        "Seconds per candidate are CPU seconds of one worker process on one thread (its process time, "
+        "nearly the same whatever else shared the machine; the CSV keeps wall seconds too), training and "
+        "validation included; for `combined`, its score's time plus the trained fraction of the training's. "
+        "Intervals resample the networks with replacement. Every training is a row of "
         f"`{study.journal.path.name}`; rerunning the command resumes and rewrites these files.",
     ]
     if summary.failed:
@@ -137,7 +139,7 @@ def plot(study: Study, summary: Summary, path: Path) -> None:
         offset = (5, -10 if below else 4)
         ax.annotate(e.name, (x, a.tau), textcoords="offset points", xytext=offset, fontsize=8)
     ax.set_xscale("log")
-    ax.set_xlabel("seconds per candidate (one core)")
+    ax.set_xlabel("CPU seconds per candidate (one core)")
     ax.set_ylabel(f"Kendall tau vs reference ({round(LEVEL * 100)}% interval)")
     ax.set_title(f"{s.space_name()} on {study.data_name}: {len(summary.networks)} networks", fontsize=10)
     ax.set_ylim(-1, 1)

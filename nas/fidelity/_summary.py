@@ -6,6 +6,7 @@ import itertools
 import math
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from nas.fidelity._stats import (
 class EvaluatorResult:
     name: str
     agreement: Agreement
-    seconds_per_candidate: float  # wall seconds of one worker (one thread) per network
+    seconds_per_candidate: float  # CPU seconds of one worker (one thread) per network
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def summarise(study: Study) -> Summary | None:
         got = [rows.get((c.spec.name, name, s.seed)) for c in done]
         if all(r is not None for r in got):
             values[name] = [_score(r) for r in got]  # type: ignore[arg-type]
-            seconds[name] = statistics.mean(r["seconds"] for r in got if not math.isnan(r["seconds"]))  # type: ignore[index]
+            seconds[name] = _cpu(got)  # type: ignore[index]
     if "combined" in s.chosen():
         combined = _combined(s, values, seconds, rows, done)
         if combined is not None:
@@ -90,7 +91,7 @@ def summarise(study: Study) -> Summary | None:
         ceiling=ceiling(per_seed, s.bootstrap, s.seed),
         evaluators=results,
         values=values,
-        reference_seconds=statistics.mean(r["seconds"] for r in ref_rows if not math.isnan(r["seconds"])),
+        reference_seconds=_cpu(ref_rows),
         failed=sum(1 for r in rows.values() if r.get("error")),
     )
 
@@ -116,6 +117,12 @@ def _score(row: dict) -> float:
     return -math.inf if math.isnan(row["value"]) else float(row["value"])
 
 
+def _cpu(rows: list[dict[str, Any]]) -> float:
+    """Mean CPU seconds of the worker process (one thread): what a candidate costs, whatever else the
+    machine was doing (wall seconds, which contention inflates, stay in the journal)."""
+    return statistics.mean(r["cpu_seconds"] for r in rows if not math.isnan(r["cpu_seconds"]))
+
+
 def _combined(s, values, seconds, rows, done):  # type: ignore[no-untyped-def]
     """The combined evaluator's ranking: the best ``keep`` of the sample by the screen's score trained and
     ranked by accuracy above the rest, which stay in the screen's order."""
@@ -130,7 +137,5 @@ def _combined(s, values, seconds, rows, done):  # type: ignore[no-untyped-def]
     kept = set(np.argsort(-score, kind="stable")[:k].tolist())
     order = np.argsort(np.argsort(score, kind="stable"), kind="stable") / max(1, len(done) - 1)  # in [0, 1]
     value = [2.0 + _acc(trained[i]) if i in kept else float(order[i]) for i in range(len(done))]
-    cost = statistics.mean(r["seconds"] for r in screen) + c.keep * statistics.mean(
-        r["seconds"] for r in trained
-    )
+    cost = _cpu(screen) + c.keep * _cpu(trained)
     return value, cost

@@ -4,6 +4,7 @@ recorded rather than fatal, and one-line refusals of bad input."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -13,8 +14,10 @@ import pytest
 
 import nas.fidelity._run as run_module
 from nas._paths import ROOT
-from nas.fidelity import run
+from nas.fidelity import run, study_seconds
 from nas.fidelity._jobs import run_job
+from nas.fidelity._journal import Journal
+from nas.fidelity._run import plan, prepare
 from tests.data.test_fashion_mnist import write_fashion
 from tests.fidelity.conftest import FAST, TINY_SPACE, settings
 
@@ -71,6 +74,21 @@ def test_the_journal_has_one_row_per_value(finished) -> None:
     assert evaluators.count("train_1ep") == 4 and evaluators.count("reference") == 8
     assert {r["seed"] for r in journal if r["evaluator"] == "reference"} == {"1", "2"}
     assert all(0 <= float(r["value"]) <= 1 for r in journal if r["evaluator"] in ("train_1ep", "reference"))
+
+
+def test_the_time_counts_this_study_only_not_other_settings_in_the_journal(finished, tmp_path) -> None:
+    files, overrides = finished
+    fidelity_settings, data = settings(*overrides)
+    study = prepare(fidelity_settings, data, files[3].parent)
+    copy = tmp_path / files[3].name
+    copy.write_text(files[3].read_text())
+    study = dataclasses.replace(study, journal=Journal(copy))
+    jobs = plan(study)
+    before = study_seconds(study, jobs)
+    assert before > 0
+    other = {**study.journal.rows[-1], "protocol": "0123456789ab", "seconds": 1e6}  # an earlier protocol
+    study.journal.append([other])
+    assert study_seconds(study, jobs) == before
 
 
 def test_a_rerun_resumes_without_training_again(finished, monkeypatch) -> None:
