@@ -72,7 +72,7 @@ def train(spec_yaml: str, task: dict[str, Any]) -> tuple[float, float]:
     return float(m["val_acc"]), float(m["train_seconds"])
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
@@ -82,7 +82,14 @@ def main() -> None:
     args = parser.parse_args()
     task = search_proxy(args.overrides)
     protocol = fingerprint(task)  # a row counts for these settings only: new defaults train again
-    rows = [r for r in read_rows(args.out) if r.get("protocol") == protocol]
+    existing = read_rows(args.out)
+    if existing and list(existing[0]) != FIELDS:  # appending would misalign the columns
+        print(
+            f"error: {args.out} has the columns {list(existing[0])}, not {FIELDS}; give another --out",
+            file=sys.stderr,
+        )
+        return 2
+    rows = [r for r in existing if r["protocol"] == protocol]
     done = {(r["space"], r["network"]) for r in rows}
     jobs = [
         (space, c) for space in args.spaces
@@ -106,6 +113,7 @@ def main() -> None:
     table = report(rows, args.spaces, task, args.overrides)
     args.out.with_suffix(".md").write_text(table)
     print(table)
+    return 0
 
 
 def report(rows: list[dict[str, str]], spaces: list[str], task: dict[str, Any], overrides: list[str]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nas.report._plots import Valued
 from nas.study import Budget, Status, TrialRecord, pareto_front
 
 BEST = 5  # networks shown block by block, besides the baselines
@@ -38,7 +37,7 @@ class Report:
         if len(self.directions) == 1:
             ranked = sorted(done, key=lambda r: r.objective[0], reverse=True)
         else:
-            front = [v.row for v in pareto_front([Valued(r, r.objective) for r in done])]
+            front = pareto_front(done)  # an evaluated record's values are its objective
             ranked = sorted(front, key=lambda r: r.objective[0], reverse=True)
         top = ranked[:BEST]
         return top + [r for r in self.rows if r.baseline and r not in top]

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nas._spec import ArchSpec
 from nas.data import first_batch
+from nas.errors import UsageError
 from nas.search._zero_cost import ZERO_COST, zero_cost_score
 from nas.study import Attr, TrialRecord, record, record_extra
 from nas.training import ProxySettings, TrainingFailed, fit, proxy_spec
@@ -45,8 +46,6 @@ class _Proxy:
         self.datamodule = instantiate(cfg.data)
         self.datamodule.setup("fit")
         if getattr(self.datamodule, "validates_on_test", False):
-            from nas.errors import UsageError
-
             raise UsageError(
                 "data.split=test: a search must never select on the test set; search on the validation "
                 "hold-out (data.split=val) and report the test accuracy with python -m nas.train"
@@ -129,8 +128,6 @@ class ZeroCostEvaluator(Evaluator):
 
     def __init__(self, cfg: DictConfig, score: str, batch_size: int, proxy: _Proxy | None = None) -> None:
         if score not in ZERO_COST:
-            from nas.errors import UsageError
-
             raise UsageError(
                 f"evaluator.score: unknown score {score!r}; expected one of {', '.join(ZERO_COST)}"
             )
@@ -208,8 +205,6 @@ def make_evaluator(cfg: DictConfig, run_dir: Path) -> Evaluator:
         return ZeroCostEvaluator(cfg, e.score, e.batch_size)
     if e.kind == "combined":
         return CombinedEvaluator(cfg, run_dir, e.score, e.batch_size, e.keep, e.warmup, e.pruning)
-    from nas.errors import UsageError
-
     raise UsageError(f"evaluator.kind: unknown {e.kind!r}; expected one of train, zero_cost, combined")
 
 

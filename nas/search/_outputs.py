@@ -66,15 +66,7 @@ def _ranked(records: list[TrialRecord], objectives: int) -> list[TrialRecord]:
     done = [r for r in records if r.evaluated and r.objective is not None]
     if objectives == 1:
         return sorted(done, key=lambda r: r.objective[0], reverse=True)  # type: ignore[index]
-    return [v.record for v in pareto_front([_Valued(r) for r in done])]
-
-
-class _Valued:
-    """A record as the Pareto front reads it: its objective values."""
-
-    def __init__(self, record: TrialRecord) -> None:
-        self.record = record
-        self.values = record.objective or ()
+    return pareto_front(done)  # an evaluated record's values are its objective
 
 
 def _within_measured_budget(r: TrialRecord, search: Search) -> bool:

@@ -114,12 +114,9 @@ class TrialRecord:
     macs: int | None
     params: int | None
     activation_bytes: int | None
-    latency_ms: float | None  # measured when the trial was timed whole, else predicted, else None
-    latency_predicted: bool  # latency_ms is the predictor's
     latency_predicted_ms: float | None
-    latency_measured_ms: float | None
+    latency_measured_ms: float | None  # when the trial was timed whole
     quality: float | None  # None unless the network was evaluated
-    objective: tuple[float, ...] | None  # None unless quality is
     values: tuple[float, ...] | None  # what Optuna was told: over budget, the placeholder objective
     detail: str  # why it has no quality: the error, the screening score, the epoch it stopped at
     error: str | None
@@ -151,12 +148,9 @@ class TrialRecord:
             macs=a.get(Attr.MACS.value),
             params=a.get(Attr.PARAMS.value),
             activation_bytes=a.get(Attr.ACTIVATION_BYTES.value),
-            latency_ms=measured_ms if measured_ms is not None else predicted,
-            latency_predicted=measured_ms is None and predicted is not None,
             latency_predicted_ms=predicted,
             latency_measured_ms=measured_ms,
             quality=quality,
-            objective=tuple(t.values) if quality is not None and t.values is not None else None,
             values=None if t.values is None else tuple(t.values),
             detail=_detail(t, status),
             error=a.get(Attr.ERROR.value) or None,
@@ -168,6 +162,22 @@ class TrialRecord:
             choices=dict(t.params),
             extra={k: v for k, v in a.items() if k not in _NAMES},
         )
+
+    @property
+    def objective(self) -> tuple[float, ...] | None:
+        """The objective values of an evaluated trial; None for the others (their values, if any, are a
+        placeholder)."""
+        return self.values if self.quality is not None else None
+
+    @property
+    def latency_ms(self) -> float | None:
+        """Measured when the trial was timed whole, else predicted, else None."""
+        return self.latency_measured_ms if self.latency_measured_ms is not None else self.latency_predicted_ms
+
+    @property
+    def latency_predicted(self) -> bool:
+        """Whether :attr:`latency_ms` is the predictor's."""
+        return self.latency_measured_ms is None and self.latency_predicted_ms is not None
 
     @property
     def name(self) -> str:
