@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from omegaconf import DictConfig
 
@@ -77,3 +77,28 @@ def arch_from_config(cfg: DictConfig) -> ArchSpec:
 def hydra_argv() -> None:
     """Apply :func:`rewrite_overrides` to this process's command line."""
     sys.argv[1:] = rewrite_overrides(sys.argv[1:], config_groups())
+
+
+def instantiate_group(node: Any, group: str, *args: Any) -> Any:
+    """The object a config group's ``_target_`` names, called with ``args`` and the group's arguments; a
+    mistake in the group (an unknown class or argument, a value its class refuses) is a usage error
+    naming the group."""
+    import inspect
+
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    if not isinstance(node, DictConfig | dict) or "_target_" not in node:
+        raise UsageError(f"{group}: expected a _target_ to instantiate; got {node!r}")
+    try:
+        factory = instantiate(node, _partial_=True)
+    except InstantiationException as err:  # no such class
+        raise UsageError(f"{group}: {str(err).strip().splitlines()[0]}") from None
+    try:
+        inspect.signature(factory.func).bind(*factory.args, *args, **factory.keywords)
+    except TypeError as err:  # an argument the class does not take, or one it needs
+        raise UsageError(f"{group}: {factory.func.__name__} {err}") from None
+    try:
+        return factory(*args)
+    except SpecError as err:  # a typed record refused a value: name it within the group
+        raise err.within(group) from None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -301,15 +301,13 @@ def dump_spec(spec: ArchSpec) -> str:
     return yaml.dump(ordered, Dumper=_FlowStagesDumper, sort_keys=False, width=110)
 
 
-def _plain(data: Mapping[str, Any]) -> Any:
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(data, DictConfig):
-            return OmegaConf.to_container(data, resolve=True)
-    except ImportError:  # pragma: no cover - omegaconf is a dependency, but the spec needs none of it
-        pass
-    return dict(data)
+def _plain(data: Any) -> Any:
+    """Mappings and sequences of any kind (OmegaConf's containers too) as dicts and lists."""
+    if isinstance(data, Mapping):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        return [_plain(v) for v in data]
+    return data
 
 
 class _FlowStagesDumper(yaml.SafeDumper):

@@ -127,3 +127,37 @@ def test_light_packages_load_neither_lightning_nor_hydra(module: str) -> None:
     code = f"import sys, {module}; print(sorted({{'lightning', 'hydra'}} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"import {module} loads {out.stdout.strip()}"
+
+
+def names_dict_config(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    return any(
+        (isinstance(node, ast.Name) and node.id == "DictConfig")
+        or (isinstance(node, ast.alias) and node.name == "DictConfig")
+        or (isinstance(node, ast.Attribute) and node.attr == "DictConfig")
+        for node in ast.walk(tree)
+    )
+
+
+def is_command(path: Path) -> bool:
+    """A module that defines a ``@hydra.main`` entry point: where a config becomes typed settings."""
+    return "@hydra.main(" in path.read_text()
+
+
+def test_the_dict_config_checker_sees_an_annotation(tmp_path: Path) -> None:
+    library = tmp_path / "lib.py"
+    library.write_text("def f(cfg: 'DictConfig') -> None:\n    pass\n")
+    assert not names_dict_config(library)  # a string is not a use: only code counts
+    library.write_text("from omegaconf import DictConfig\ndef f(cfg: DictConfig) -> None:\n    pass\n")
+    assert names_dict_config(library) and not is_command(library)
+
+
+def test_only_commands_see_a_dict_config() -> None:
+    """Configs become typed settings at each command's edge: below it, library code takes records and
+    plain data. ``nas._cli`` holds the edge helpers every command shares."""
+    offenders = [
+        name
+        for name, path in modules().items()
+        if names_dict_config(path) and not is_command(path) and name != "nas._cli"
+    ]
+    assert offenders == []

@@ -9,8 +9,8 @@ from typing import ClassVar
 
 from torch import nn
 
-from nas._cost import Cost, Shape
 from nas._record import Record, check_one_of
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 

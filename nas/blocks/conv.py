@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_divisible, check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 # ---------------------------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ class Conv(Block):
         )  # fmt: skip
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        return _cost.conv(
+        return costs.conv(
             x, cout, self.kernel, stride, self.groups, self.padding, bias=self.bias, norm=self.norm
         )
 
@@ -90,7 +90,7 @@ class Pool(Block):
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         if x.h + 2 * self.padding < self.kernel or x.w + 2 * self.padding < self.kernel:
             raise SpecError("kernel", f"a {self.kernel}x{self.kernel} window does not fit a {x.h}x{x.w} map")
-        return _cost.ZERO, _cost.pool(x, self.kernel, stride, self.padding, self.ceil_mode)
+        return costs.ZERO, costs.pool(x, self.kernel, stride, self.padding, self.ceil_mode)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -114,4 +114,4 @@ class NormAct(Block):
         return nn.Sequential(nn.BatchNorm2d(cin), self.act.module())
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        return _cost.norm(x.c), x
+        return costs.norm(x.c), x

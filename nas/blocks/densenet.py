@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block
 from nas.blocks._layers import ConvNormAct
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 # ---------------------------------------------------------------------------------------------------------
@@ -64,9 +64,9 @@ class DenseLayer(Block):
         return _DenseLayer(body)
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        reduce, y = _cost.conv(x, self.bn_size * self.growth, 1)
-        spatial, y = _cost.conv(y, self.growth, 3, norm=False)
-        return _cost.norm(x.c) + reduce + spatial, Shape(x.c + self.growth, y.h, y.w)
+        reduce, y = costs.conv(x, self.bn_size * self.growth, 1)
+        spatial, y = costs.conv(y, self.growth, 3, norm=False)
+        return costs.norm(x.c) + reduce + spatial, Shape(x.c + self.growth, y.h, y.w)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -95,5 +95,5 @@ class Transition(Block):
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         if x.h < stride or x.w < stride:
             raise SpecError("stride", f"a {stride}x{stride} pooling does not fit a {x.h}x{x.w} map")
-        conv, y = _cost.conv(x, cout, 1, norm=False)
-        return _cost.norm(x.c) + conv, _cost.pool(y, stride, stride)
+        conv, y = costs.conv(x, cout, 1, norm=False)
+        return costs.norm(x.c) + conv, costs.pool(y, stride, stride)

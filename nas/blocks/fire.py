@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Block
 from nas.blocks._layers import ConvNormAct
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 
@@ -78,7 +78,7 @@ class Fire(Block):
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         squeeze, e1, e3 = self.widths(cout)
         bias = not self.norm
-        total, s = _cost.conv(x, squeeze, 1, bias=bias, norm=self.norm)
-        expand1, y = _cost.conv(s, e1, 1, bias=bias, norm=self.norm)
-        expand3, _ = _cost.conv(s, e3, 3, bias=bias, norm=self.norm)
+        total, s = costs.conv(x, squeeze, 1, bias=bias, norm=self.norm)
+        expand1, y = costs.conv(s, e1, 1, bias=bias, norm=self.norm)
+        expand3, _ = costs.conv(s, e3, 3, bias=bias, norm=self.norm)
         return total + expand1 + expand3, Shape(cout, y.h, y.w)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Projected, Residual, SqueezeExcite, se_module
+from nas.blocks.costs import Cost, Shape
 from nas.blocks.mbconv import KERNELS, _check_expansion, canonical_expansion, expanded_width
 
 # ---------------------------------------------------------------------------------------------------------
@@ -41,8 +41,8 @@ def ghost_cost(
     x: Shape, cout: int, kernel: int, stride: int, ratio: int, dw_kernel: int
 ) -> tuple[Cost, Shape]:
     primary = math.ceil(cout / ratio)
-    first, y = _cost.conv(x, primary, kernel, stride)
-    cheap, _ = _cost.conv(y, primary * (ratio - 1), dw_kernel, groups=primary)
+    first, y = costs.conv(x, primary, kernel, stride)
+    cheap, _ = costs.conv(y, primary * (ratio - 1), dw_kernel, groups=primary)
     return first + cheap, Shape(cout, y.h, y.w)
 
 
@@ -136,14 +136,14 @@ class GhostBottleneck(Block):
         hidden = self.hidden(x.c)
         total, y = ghost_cost(x, hidden, 1, 1, self.ratio, self.dw_kernel)
         if stride > 1:
-            dw, y = _cost.conv(y, hidden, self.kernel, stride, groups=hidden)
+            dw, y = costs.conv(y, hidden, self.kernel, stride, groups=hidden)
             total += dw
         if self.se is not None:
-            total += _cost.squeeze_excite(hidden, self.se.squeezed(x.c, hidden))
+            total += costs.squeeze_excite(hidden, self.se.squeezed(x.c, hidden))
         project, z = ghost_cost(y, cout, 1, 1, self.ratio, self.dw_kernel)
         total += project
         if not (stride == 1 and x.c == cout):
-            dw, y = _cost.conv(x, x.c, self.kernel, stride, groups=x.c)
-            pw, _ = _cost.conv(y, cout, 1)
+            dw, y = costs.conv(x, x.c, self.kernel, stride, groups=x.c)
+            pw, _ = costs.conv(y, cout, 1)
             total += dw + pw
         return total, z

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Block, check_kernel
 from nas.blocks._layers import ConvNormAct
+from nas.blocks.costs import Cost, Shape
 
 # torchvision's BasicConv2d uses the batch-norm epsilon of the TensorFlow Inception code; matching it
 # lets a spec-built module load torchvision's weights and compute the same outputs.
@@ -77,11 +77,11 @@ class Inception(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         # The stride-1, padding-1 pooling keeps the size, so every branch sees and outputs x.h by x.w.
-        total = _cost.conv(x, self.c1, 1)[0] + _cost.conv(x, self.pool_proj, 1)[0]
+        total = costs.conv(x, self.c1, 1)[0] + costs.conv(x, self.pool_proj, 1)[0]
         for reduce, width, kernel in (
             (self.c3_reduce, self.c3, 3),
             (self.c5_reduce, self.c5, self.five_kernel),
         ):
-            first, y = _cost.conv(x, reduce, 1)
-            total += first + _cost.conv(y, width, kernel)[0]
+            first, y = costs.conv(x, reduce, 1)
+            total += first + costs.conv(y, width, kernel)[0]
         return total, Shape(cout, x.h, x.w)

@@ -9,11 +9,11 @@ from typing import TypeVar
 
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel, make_divisible
 from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 KERNELS = (3, 5, 7)
@@ -105,12 +105,12 @@ class MBConv(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         hidden = self.hidden(x.c)
-        total, y = _cost.conv(x, hidden, 1) if hidden != x.c else (_cost.ZERO, x)
-        dw, y = _cost.conv(y, hidden, self.kernel, stride, groups=hidden)
+        total, y = costs.conv(x, hidden, 1) if hidden != x.c else (costs.ZERO, x)
+        dw, y = costs.conv(y, hidden, self.kernel, stride, groups=hidden)
         total += dw
         if self.se is not None:
-            total += _cost.squeeze_excite(hidden, self.se.squeezed(x.c, hidden))
-        project, z = _cost.conv(y, cout, 1)
+            total += costs.squeeze_excite(hidden, self.se.squeezed(x.c, hidden))
+        project, z = costs.conv(y, cout, 1)
         return total + project, z
 
 
@@ -166,10 +166,10 @@ class FusedMBConv(Block):
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         hidden = self.hidden(x.c)
         width = cout if hidden == x.c else hidden
-        total, y = _cost.conv(x, width, self.kernel, stride)
+        total, y = costs.conv(x, width, self.kernel, stride)
         if self.se is not None:
-            total += _cost.squeeze_excite(width, self.se.squeezed(x.c, width))
+            total += costs.squeeze_excite(width, self.se.squeezed(x.c, width))
         if hidden != x.c:
-            project, y = _cost.conv(y, cout, 1)
+            project, y = costs.conv(y, cout, 1)
             total += project
         return total, y

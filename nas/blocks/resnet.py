@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_divisible, check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block
 from nas.blocks._layers import ConvNormAct, DropPath, ResidualUnit
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 
@@ -44,8 +44,8 @@ def _shortcut(cin: int, cout: int, stride: int) -> nn.Module:
 
 def _shortcut_cost(x: Shape, cout: int, stride: int) -> Cost:
     if not _needs_projection(x.c, cout, stride):
-        return _cost.ZERO
-    return _cost.conv(x, cout, 1, stride)[0]
+        return costs.ZERO
+    return costs.conv(x, cout, 1, stride)[0]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -66,8 +66,8 @@ class BasicBlock(Block):
         return _ResidualUnit(body, _shortcut(cin, cout, stride), drop_path)
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        first, y = _cost.conv(x, cout, 3, stride)
-        second, y = _cost.conv(y, cout, 3)
+        first, y = costs.conv(x, cout, 3, stride)
+        second, y = costs.conv(y, cout, 3)
         return first + second + _shortcut_cost(x, cout, stride), y
 
 
@@ -120,7 +120,7 @@ class Bottleneck(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         width = self.width(cout)
-        reduce, y = _cost.conv(x, width, 1)
-        spatial, y = _cost.conv(y, width, 3, stride, self.groups)
-        expand, y = _cost.conv(y, cout, 1)
+        reduce, y = costs.conv(x, width, 1)
+        spatial, y = costs.conv(y, width, 3, stride, self.groups)
+        expand, y = costs.conv(y, cout, 1)
         return reduce + spatial + expand + _shortcut_cost(x, cout, stride), y

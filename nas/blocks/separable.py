@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Residual
+from nas.blocks.costs import Cost, Shape
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,6 @@ class Separable(Block):
         return body
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        dw, y = _cost.conv(x, x.c, self.kernel, stride, groups=x.c, norm=self.dw_norm)
-        pw, z = _cost.conv(y, cout, 1)
+        dw, y = costs.conv(x, x.c, self.kernel, stride, groups=x.c, norm=self.dw_norm)
+        pw, z = costs.conv(y, cout, 1)
         return dw + pw, z

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_divisible, check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Residual, channel_shuffle
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 # ---------------------------------------------------------------------------------------------------------
@@ -101,9 +101,9 @@ class ShuffleV1(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         mid, out = self.widths(x.c, cout, stride)
-        first, y = _cost.conv(x, mid, 1, groups=self.groups if self.group_first else 1)
-        dw, y = _cost.conv(y, mid, 3, stride, groups=mid)
-        last, y = _cost.conv(y, out, 1, groups=self.groups)
+        first, y = costs.conv(x, mid, 1, groups=self.groups if self.group_first else 1)
+        dw, y = costs.conv(y, mid, 3, stride, groups=mid)
+        last, y = costs.conv(y, out, 1, groups=self.groups)
         return first + dw + last, Shape(cout, y.h, y.w)
 
 
@@ -167,14 +167,14 @@ class ShuffleV2(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         half = cout // 2
-        total = _cost.ZERO
+        total = costs.ZERO
         if stride > 1:
-            dw, y = _cost.conv(x, x.c, self.kernel, stride, groups=x.c)
-            pw, _ = _cost.conv(y, half, 1)
+            dw, y = costs.conv(x, x.c, self.kernel, stride, groups=x.c)
+            pw, _ = costs.conv(y, half, 1)
             total += dw + pw
         else:
             x = Shape(half, x.h, x.w)
-        first, y = _cost.conv(x, half, 1)
-        dw, y = _cost.conv(y, half, self.kernel, stride, groups=half)
-        last, y = _cost.conv(y, half, 1)
+        first, y = costs.conv(x, half, 1)
+        dw, y = costs.conv(y, half, self.kernel, stride, groups=half)
+        last, y = costs.conv(y, half, 1)
         return total + first + dw + last, Shape(cout, y.h, y.w)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Block
 from nas.blocks._layers import ConvNormAct, Residual
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 
@@ -108,18 +108,18 @@ class OSA(Block):
         if stride > 1:
             if x.h < 3 or x.w < 3:
                 raise SpecError("stride", f"the 3x3 down-sampling pool does not fit a {x.h}x{x.w} map")
-            x = _cost.pool(x, 3, stride, 0, ceil_mode=True)
-        total, y = _cost.conv(x, self.mid, 1) if self._reduces(x.c) else (_cost.ZERO, x)
+            x = costs.pool(x, 3, stride, 0, ceil_mode=True)
+        total, y = costs.conv(x, self.mid, 1) if self._reduces(x.c) else (costs.ZERO, x)
         for _ in range(self.layers):
             if self.depthwise:
-                dw, y = _cost.conv(y, y.c, 3, groups=y.c, norm=False)
-                pw, y = _cost.conv(y, self.mid, 1)
+                dw, y = costs.conv(y, y.c, 3, groups=y.c, norm=False)
+                pw, y = costs.conv(y, self.mid, 1)
                 total += dw + pw
             else:
-                layer, y = _cost.conv(y, self.mid, 3)
+                layer, y = costs.conv(y, self.mid, 3)
                 total += layer
-        concat, z = _cost.conv(Shape(x.c + self.layers * self.mid, x.h, x.w), cout, 1)
+        concat, z = costs.conv(Shape(x.c + self.layers * self.mid, x.h, x.w), cout, 1)
         total += concat
         if self.ese:
-            total += _cost.linear(cout, cout)
+            total += costs.linear(cout, cout)
         return total, z

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from nas import _cost
-from nas._cost import Cost, Shape
 from nas._record import check_range
+from nas.blocks import costs
 from nas.blocks._base import Activation, Block
 from nas.blocks._layers import ConvNormAct, Projected, Residual
+from nas.blocks.costs import Cost, Shape
 
 
 def _separable(cin: int, cout: int) -> nn.Sequential:
@@ -65,13 +65,13 @@ class XceptionBlock(Block):
         return Projected(body, ConvNormAct(cin, cout, 1, stride, act=Activation.NONE))
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        total, y = _cost.ZERO, x
+        total, y = costs.ZERO, x
         for a, b in self.widths(x.c, cout):
-            dw, y = _cost.conv(y, a, 3, groups=a, norm=False)
-            pw, y = _cost.conv(y, b, 1)
+            dw, y = costs.conv(y, a, 3, groups=a, norm=False)
+            pw, y = costs.conv(y, b, 1)
             total += dw + pw
         if stride > 1:
-            y = _cost.pool(y, 3, stride, 1)
+            y = costs.pool(y, 3, stride, 1)
         if not (stride == 1 and x.c == cout):
-            total += _cost.conv(x, cout, 1, stride)[0]
+            total += costs.conv(x, cout, 1, stride)[0]
         return total, y

@@ -3,9 +3,9 @@ by ``python -m nas.latency`` and the search, which refuse a bad value or table t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-
-from omegaconf import DictConfig
+from typing import Any
 
 from nas._paths import LATENCY_TABLES
 from nas.errors import UsageError
@@ -13,15 +13,17 @@ from nas.latency._table import Environment, LatencyTable, TableError, default_pa
 from nas.latency._timing import Setting
 
 
-def setting_from_config(cfg: DictConfig) -> Setting:
+def setting_from_config(cfg: Mapping[str, Any]) -> Setting:
+    """The timing setting of a config's ``device``, ``threads``, ``batch_size`` and ``backend``."""
     try:
-        return Setting(str(cfg.device), cfg.threads, cfg.batch_size, str(cfg.backend))
+        return Setting(str(cfg["device"]), cfg["threads"], cfg["batch_size"], str(cfg["backend"]))
     except ValueError as err:
         raise UsageError(str(err)) from None
 
 
-def table_path(cfg: DictConfig, space: str, setting: Setting) -> Path:
-    return Path(cfg.table) if cfg.table else default_path(LATENCY_TABLES, space, setting)
+def table_path(cfg: Mapping[str, Any], space: str, setting: Setting) -> Path:
+    """The config's ``table``, or the default table of ``space`` for ``setting``."""
+    return Path(cfg["table"]) if cfg.get("table") else default_path(LATENCY_TABLES, space, setting)
 
 
 def open_table(path: Path, setting: Setting, create: bool) -> LatencyTable:

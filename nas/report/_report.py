@@ -39,7 +39,7 @@ def write_report(
 ) -> list[Path]:
     """Write ``report.html`` and ``report.png`` (the accuracy-MACs plot) into ``run_dir``.
 
-    ``config`` is the run's config (a DictConfig or plain data); ``evaluation`` what the evaluator did
+    ``config`` is the run's config (plain data, or an OmegaConf config); ``evaluation`` what the evaluator did
     (``Evaluator.describe()``), kept as a study attribute so that a report regenerated later shows it
     (a resumed study keeps the record of the last run that finished, as its ``summary.md`` does).
     """
@@ -149,7 +149,7 @@ def importances(trials: list[optuna.trial.FrozenTrial], quality_key: str) -> dic
 def _quality(config: dict[str, Any] | None, trials: list[optuna.trial.FrozenTrial]) -> tuple[str, str]:
     """The attribute that holds the quality, and its axis label."""
     evaluator = (config or {}).get("evaluator") or {}
-    if evaluator.get("kind") == "zero_cost":
+    if _chosen(evaluator) == "ZeroCostEvaluator":
         score = str(evaluator.get("score", "score"))
         return score, f"{score} (training-free score, higher is better)"
     if config is None and not any("val_acc" in t.user_attrs for t in trials):
@@ -159,11 +159,29 @@ def _quality(config: dict[str, Any] | None, trials: list[optuna.trial.FrozenTria
 
 def _objective_label(config: dict[str, Any] | None, quality: str, n_objectives: int) -> str:
     objective = (config or {}).get("objective") or {}
-    if n_objectives > 1 or objective.get("kind") == "pareto":
+    if n_objectives > 1 or _chosen(objective) == "Pareto":
         return quality
-    if objective.get("kind") == "reward":
+    if _chosen(objective) == "Reward":
         return f"reward ACC x (COST/TARGET)^w, w = {objective.get('alpha')} / {objective.get('beta')}"
     return "objective"
+
+
+# Studies written before evaluators and objectives were chosen by `_target_` recorded a `kind`.
+_KINDS = {
+    "train": "TrainEvaluator",
+    "zero_cost": "ZeroCostEvaluator",
+    "combined": "CombinedEvaluator",
+    "reward": "Reward",
+    "pareto": "Pareto",
+}
+
+
+def _chosen(group: dict[str, Any]) -> str:
+    """The class a config group chose: its ``_target_``'s last name, or the one its ``kind`` meant."""
+    target = group.get("_target_")
+    if target:
+        return str(target).rsplit(".", 1)[-1]
+    return _KINDS.get(str(group.get("kind")), "")
 
 
 def _budgets(config: dict[str, Any] | None) -> tuple[Budget, ...]:

@@ -55,7 +55,7 @@ def read_config(run_dir: Path) -> dict[str, Any] | None:
 
 
 def plain_config(config: Any) -> dict[str, Any] | None:
-    """A DictConfig (or mapping) as plain data; interpolations that cannot resolve are kept as text."""
+    """An OmegaConf config (or mapping) as plain data; interpolations that cannot resolve are kept as text."""
     if config is None:
         return None
     if not OmegaConf.is_config(config):

@@ -20,7 +20,7 @@ from pathlib import Path
 import hydra
 import optuna
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from nas._cli import exits_on_usage_error, hydra_argv
 from nas._paths import CONF
@@ -29,6 +29,7 @@ from nas.scale._grid import GridPoint, best_point, grid_points, grid_sampler, ru
 from nas.scale._outputs import Outcome, write_outputs
 from nas.scale._plan import Plan, load_base, plan_from_config
 from nas.scale._proxy import ProxyTrainer, proxy_resolution
+from nas.search import proxy_task
 
 
 @exits_on_usage_error
@@ -36,23 +37,24 @@ def run(cfg: DictConfig, run_dir: Path, command: str = "python -m nas.scale") ->
     """The grid, the family and the outputs; returns the files written, ``README.md`` last. Every
     input is checked before the first training."""
     start = time.perf_counter()
-    plan = plan_from_config(cfg)
+    plan = plan_from_config(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
+    task = proxy_task(cfg, run_dir)  # the typed settings: nothing below reads the config
     storage = f"sqlite:///{run_dir / 'study.db'}"
     run_dir.mkdir(parents=True, exist_ok=True)
     grid = optuna.create_study(
         storage=storage,
         study_name=f"{plan.base.name}-grid",
-        sampler=grid_sampler(plan, cfg.seed),
+        sampler=grid_sampler(plan, task.seed),
         direction="maximize",
         load_if_exists=True,
     )
-    run_grid(grid, plan, ProxyTrainer(cfg, run_dir / "grid", plan.base.resolution))
+    run_grid(grid, plan, ProxyTrainer(task, run_dir / "grid", plan.base.resolution))
     point, _ = best_point(grid)
     members = plan_family(plan.base, point, plan.n_phi, plan.num_classes)
     family = optuna.create_study(
         storage=storage, study_name=f"{plan.base.name}-family", direction="maximize", load_if_exists=True
     )
-    trainer = ProxyTrainer(cfg, run_dir / "family", plan.base.resolution)
+    trainer = ProxyTrainer(task, run_dir / "family", plan.base.resolution)
     train_family(family, members, trainer)
     budget_phi = largest_phi(plan.base, point, plan.budgets, plan.num_classes) if plan.budgets else None
     outcome = Outcome(plan, grid, family, members, point, budget_phi, trainer.describe(), command)
@@ -88,6 +90,7 @@ __all__ = [
     "main",
     "match_multiplier",
     "plan_family",
+    "plan_from_config",
     "proxy_resolution",
     "run",
     "single",

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from nas import zoo
 from nas._count import count_cost
@@ -53,23 +51,25 @@ class Plan:
         return len(self.alphas) * len(self.betas) * len(self.gammas)
 
 
-def plan_from_config(cfg: DictConfig) -> Plan:
-    base = load_base(cfg.base)
-    constant, grid_phi = _step(cfg.target, cfg.phi)
-    grid = cfg.grid
-    budgets = _budgets(cfg.budget)
+def plan_from_config(config: Mapping[str, Any]) -> Plan:
+    """The plan of a scaling run's config (plain data: the command converts its config at its edge)."""
+    base = load_base(config["base"])
+    constant, grid_phi = _step(config["target"], config["phi"])
+    grid = config["grid"]
+    if not isinstance(grid, Mapping):
+        raise UsageError(f"grid: expected alpha, beta and gamma lists; got {grid!r}")
     plan = Plan(
         base=base,
-        base_arg=str(cfg.base),
+        base_arg=str(config["base"]),
         constant=constant,
         grid_phi=grid_phi,
-        alphas=_grid_values("grid.alpha", grid.alpha),
-        betas=_grid_values("grid.beta", grid.beta),
-        gammas=_grid_values("grid.gamma", grid.gamma),
-        tolerance=_number("tolerance", cfg.tolerance, minimum=0.0),
-        n_phi=_count("n_phi", cfg.n_phi),
-        budgets=budgets,
-        num_classes=_count("num_classes", cfg.num_classes),
+        alphas=_grid_values("grid.alpha", grid.get("alpha")),
+        betas=_grid_values("grid.beta", grid.get("beta")),
+        gammas=_grid_values("grid.gamma", grid.get("gamma")),
+        tolerance=_number("tolerance", config["tolerance"], minimum=0.0),
+        n_phi=_count("n_phi", config["n_phi"]),
+        budgets=_budgets(config["budget"]),
+        num_classes=_count("num_classes", config["num_classes"]),
     )
     check_grid_has_feasible_points(plan)
     check_base_fits(plan)
@@ -123,9 +123,7 @@ def _step(target: Any, phi: Any) -> tuple[float, float]:
 
 def _grid_values(name: str, values: Any) -> tuple[float, ...]:
     """The grid of one coefficient: distinct numbers >= 1 (the paper's α, β, γ >= 1), at least one."""
-    items = (
-        list(values) if isinstance(values, ListConfig | Sequence) and not isinstance(values, str) else None
-    )
+    items = list(values) if isinstance(values, Sequence) and not isinstance(values, str) else None
     want = f"{name}: expected a list of distinct numbers >= 1, such as [1.0, 1.1, 1.2]; got {values!r}"
     if not items or any(isinstance(v, bool) or not isinstance(v, int | float) for v in items):
         raise UsageError(want)
@@ -149,7 +147,7 @@ def _count(name: str, value: Any) -> int:
 
 
 def _budgets(value: Any) -> tuple[Budget, ...]:
-    budgets = parse_budget(OmegaConf.to_object(value) if OmegaConf.is_config(value) else value)
+    budgets = parse_budget(value)
     for budget in budgets:
         if budget.metric is Metric.LATENCY:
             raise UsageError(

@@ -9,15 +9,15 @@ proxy resolution). One data module per proxy resolution, loaded on first use.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import optuna
-from omegaconf import DictConfig, OmegaConf
 
 from nas._count import Cost, count_cost
 from nas._spec import ArchSpec
-from nas.search import TrainEvaluator
+from nas.search import ProxyTask, TrainEvaluator
 from nas.study import first_line, record, record_extra
 
 
@@ -29,17 +29,22 @@ def proxy_resolution(data_resolution: int, spec_resolution: int, base_resolution
 class ProxyTrainer:
     """Trains specs scaled from a base at ``base_resolution``; each trial logs to ``logs/trials/NNNN``."""
 
-    def __init__(self, cfg: DictConfig, logs: Path, base_resolution: int) -> None:
-        self.cfg, self.logs, self.base_resolution = cfg, logs, base_resolution
+    def __init__(self, task: ProxyTask, logs: Path, base_resolution: int) -> None:
+        self.task = dataclasses.replace(task, run_dir=logs)
+        self.base_resolution = base_resolution
         self._evaluators: dict[int, TrainEvaluator] = {}
 
+    @property
+    def data_resolution(self) -> int:
+        return int(self.task.data["resolution"])
+
     def resolution(self, spec: ArchSpec) -> int:
-        return proxy_resolution(int(self.cfg.data.resolution), spec.resolution, self.base_resolution)
+        return proxy_resolution(self.data_resolution, spec.resolution, self.base_resolution)
 
     def evaluator(self, resolution: int) -> TrainEvaluator:
         if resolution not in self._evaluators:
-            cfg = OmegaConf.merge(self.cfg, {"data": {"resolution": resolution}})
-            self._evaluators[resolution] = TrainEvaluator(cfg, self.logs, pruning=False)
+            task = self.task.at_resolution(resolution)
+            self._evaluators[resolution] = TrainEvaluator(task, pruning=False)
         return self._evaluators[resolution]
 
     def proxy_cost(self, spec: ArchSpec) -> Cost:
@@ -51,7 +56,7 @@ class ProxyTrainer:
         return self.evaluator(self.resolution(spec)).evaluate(spec, trial)
 
     def describe(self) -> dict[str, Any]:
-        described = self.evaluator(int(self.cfg.data.resolution)).describe()
+        described = self.evaluator(self.data_resolution).describe()
         return {**described, "resolution_rule": "data.resolution * spec.resolution / base.resolution"}
 
 

@@ -14,35 +14,120 @@ import logging
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import hydra
 import optuna
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from nas._cli import exits_on_usage_error, hydra_argv
+from nas._cli import exits_on_usage_error, hydra_argv, instantiate_group
 from nas._paths import CONF
-from nas.search._evaluate import CombinedEvaluator, Evaluator, TrainEvaluator, ZeroCostEvaluator
-from nas.search._latency import measure_finalists
-from nas.search._objective import Objective
+from nas.errors import UsageError
+from nas.report import write_report
+from nas.search._evaluate import (
+    CombinedEvaluator,
+    Evaluator,
+    ProxyTask,
+    TrainEvaluator,
+    ZeroCostEvaluator,
+)
+from nas.search._latency import measure_finalists, open_latency
+from nas.search._objective import Objective, Pareto, Reward
 from nas.search._outputs import pareto_front, ranked_trials, write_outputs
-from nas.search._study import Search, make_run, prepare
+from nas.search._provenance import provenance
+from nas.search._study import (
+    Search,
+    check_count,
+    check_reachable,
+    find_baselines,
+    load_space,
+    start_run,
+)
 from nas.search._workers import optimize
 from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_cost_score
-from nas.study import Budget, BudgetError, Heartbeat, Metric, describe, make_storage, parse_budget
+from nas.study import (
+    Budget,
+    BudgetError,
+    Heartbeat,
+    Metric,
+    describe,
+    make_storage,
+    needs_latency,
+    parse_budget,
+)
+from nas.training import OptimSettings, ProxySettings
+
+# The config becomes typed settings here, at the command's edge: below this module nothing reads a
+# DictConfig. `prepare` and `proxy_task` are the two halves (what to search, how to evaluate).
+
+
+def prepare(cfg: DictConfig) -> Search:
+    """The search ``cfg`` asks for, every input checked; the study itself is opened by :func:`run`."""
+    plain = _plain(cfg)
+    space = load_space(str(plain["space"]), plain["resolution"])
+    budgets = parse_budget(plain["budget"])
+    num_classes = check_count("num_classes", plain["num_classes"], 1)
+    seed = check_count("seed", plain["seed"], 0)
+    check_reachable(space, budgets, num_classes)
+    return Search(
+        space=space,
+        budgets=budgets,
+        objective=instantiate_group(cfg.objective, "objective"),
+        num_classes=num_classes,
+        n_trials=check_count("n_trials", plain["n_trials"], 1),
+        baselines=find_baselines(plain["baselines"], space),
+        latency=open_latency(plain["latency"], space, num_classes) if needs_latency(budgets) else None,
+        record=provenance(seed, plain),
+        seed=seed,
+        sampler=plain["sampler"],
+        storage=plain["storage"],
+        study_name=plain["study_name"],
+        heartbeat=Heartbeat.from_data(plain["heartbeat"], "heartbeat"),
+    )
+
+
+def proxy_task(cfg: DictConfig, run_dir: Path) -> ProxyTask:
+    """How candidates are evaluated: the proxy task's data, trainer, optimizer and proxy settings."""
+    plain = _plain(cfg)
+    return ProxyTask(
+        data=plain["data"],
+        trainer=plain["trainer"],
+        optim=OptimSettings.from_data(plain["optim"], "optim"),
+        proxy=ProxySettings.from_data(plain["proxy"], "proxy"),
+        seed=check_count("seed", plain["seed"], 0),
+        run_dir=run_dir,
+    )
+
+
+def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Evaluator]:
+    """The checked search, its evaluator (which loads the data: a missing data set stops us here) and
+    the study, created or joined."""
+    search = prepare(cfg)
+    evaluator = instantiate_group(cfg.evaluator, "evaluator", proxy_task(cfg, run_dir))
+    search, study = start_run(search, evaluator, run_dir)
+    return search, study, evaluator
+
+
+def _plain(cfg: DictConfig) -> dict[str, Any]:
+    """The config as plain data, resolved (an unset ``${oc.env:...}`` is a usage error)."""
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True)
+    except Exception as err:  # omegaconf's InterpolationResolutionError and kin
+        raise UsageError(f"config: {str(err).strip().splitlines()[0]}") from None
+    assert isinstance(plain, dict)
+    return plain
 
 
 @exits_on_usage_error
 def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
     """The whole search; returns the output files. Every input is checked before the first trial."""
-    from nas.report import write_report  # here: nas.report itself reads nas.search's modules
-
     search, study, evaluator = make_run(cfg, run_dir)
-    optimize(study, search, evaluator, grace=cfg.heartbeat.grace)
+    optimize(study, search, evaluator, grace=search.heartbeat.grace)
     if search.latency is not None:  # the best candidates, predicted so far, are timed whole
         measure_finalists(study, ranked_trials(study), search.latency)
     files = write_outputs(study, search, evaluator, run_dir)
-    report = write_report(study, run_dir, config=cfg, evaluation=evaluator.describe())
+    report = write_report(study, run_dir, config=_plain(cfg), evaluation=evaluator.describe())
     return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it
 
 
@@ -70,18 +155,23 @@ __all__ = [
     "Heartbeat",
     "Metric",
     "Objective",
+    "Pareto",
+    "ProxyTask",
+    "Reward",
     "Search",
     "TrainEvaluator",
     "ZeroCostEvaluator",
     "describe",
     "grad_norm",
     "main",
+    "make_run",
     "make_storage",
     "naswot",
     "optimize",
     "pareto_front",
     "parse_budget",
     "prepare",
+    "proxy_task",
     "run",
     "synflow",
     "zero_cost_score",

@@ -2,12 +2,15 @@
 
 An evaluator is one method, ``evaluate(spec, trial) -> float`` (higher is better), plus ``describe()``
 for the summary. It may raise :class:`optuna.TrialPruned` (a poor candidate stopped early, or screened
-out) and records what it measured as the trial's user attributes.
+out) and records what it measured as the trial's user attributes. Each is built from its config group
+(``conf/evaluator/NAME.yaml``, whose ``_target_`` names the class) and the run's :class:`ProxyTask`: a new
+evaluator is one class and one YAML file.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +19,19 @@ import optuna
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-from omegaconf import DictConfig, OmegaConf
 
 from nas._spec import ArchSpec
 from nas.data import first_batch
 from nas.errors import UsageError
 from nas.search._zero_cost import ZERO_COST, zero_cost_score
 from nas.study import Attr, TrialRecord, record, record_extra
-from nas.training import ProxySettings, TrainingFailed, fit, proxy_spec
+from nas.training import OptimSettings, ProxySettings, TrainingFailed, fit, proxy_spec
 
 
 class Evaluator(abc.ABC):
     quality: str  # what evaluate() returns: "val_acc" or the zero-cost score's name
+    pruning: bool = False  # whether Optuna's pruner may stop a candidate by epoch
+    epochs: int = 0  # epochs a candidate trains (the pruner's resource)
 
     @abc.abstractmethod
     def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
@@ -38,12 +42,41 @@ class Evaluator(abc.ABC):
         """What the evaluation was, for the summary and the trials' attributes."""
 
 
+@dataclasses.dataclass(frozen=True)
+class ProxyTask:
+    """What every evaluator of a run shares: the proxy task's data (``conf/data``: a ``_target_`` and its
+    arguments), Lightning's trainer options (``conf/trainer``), the optimizer, the proxy network's
+    settings, the run's seed (a candidate trains with ``seed + trial number``) and where logs go."""
+
+    data: dict[str, Any]
+    trainer: dict[str, Any]
+    optim: OptimSettings
+    proxy: ProxySettings
+    seed: int
+    run_dir: Path
+
+    def __post_init__(self) -> None:
+        for name in ("data", "trainer"):
+            if "_target_" not in getattr(self, name):
+                raise UsageError(f"{name}: expected a _target_ to instantiate")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise UsageError(f"seed: expected an integer; got {self.seed!r}")
+
+    @property
+    def epochs(self) -> int:
+        return int(self.trainer.get("max_epochs", 1))
+
+    def at_resolution(self, resolution: int) -> ProxyTask:
+        """The same task with the images resized to ``resolution`` px."""
+        return dataclasses.replace(self, data={**self.data, "resolution": resolution})
+
+
 class _Proxy:
     """The proxy task's data, loaded once: the network ``spec`` becomes at the data's resolution."""
 
-    def __init__(self, cfg: DictConfig) -> None:
-        self.settings = ProxySettings.from_data(OmegaConf.to_container(cfg.proxy), "proxy")
-        self.datamodule = instantiate(cfg.data)
+    def __init__(self, task: ProxyTask) -> None:
+        self.settings = task.proxy
+        self.datamodule = instantiate(task.data)
         self.datamodule.setup("fit")
         if getattr(self.datamodule, "validates_on_test", False):
             raise UsageError(
@@ -73,16 +106,16 @@ class TrainEvaluator(Evaluator):
 
     quality = "val_acc"
 
-    def __init__(self, cfg: DictConfig, run_dir: Path, pruning: bool) -> None:
-        self.cfg, self.run_dir, self.pruning = cfg, run_dir, pruning
-        self.proxy = _Proxy(cfg)
+    def __init__(self, task: ProxyTask, pruning: bool = True) -> None:
+        self.task, self.pruning, self.epochs = task, pruning, task.epochs
+        self.proxy = _Proxy(task)
 
     def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
         from optuna_integration import PyTorchLightningPruningCallback
 
-        L.seed_everything(self.cfg.seed + trial.number, workers=True, verbose=False)
+        L.seed_everything(self.task.seed + trial.number, workers=True, verbose=False)
         callbacks = [PyTorchLightningPruningCallback(trial, "val_acc")] if self.pruning else []
-        trial_dir = self.run_dir / "trials" / f"{trial.number:04d}"
+        trial_dir = self.task.run_dir / "trials" / f"{trial.number:04d}"
         trial_dir.mkdir(parents=True, exist_ok=True)
         # Each candidate's CSV and TensorBoard logs under RUN_DIR/trials/NNNN, so that
         # `tensorboard --logdir RUN_DIR` compares the trained candidates by trial number.
@@ -91,15 +124,14 @@ class TrainEvaluator(Evaluator):
             TensorBoardLogger(trial_dir, name="tensorboard", version=""),
         ]
         trainer = instantiate(
-            self.cfg.trainer,
+            self.task.trainer,
             callbacks=callbacks,
             logger=loggers,
             default_root_dir=str(trial_dir),
-            **_spawned(self.cfg.trainer),
+            **_spawned(self.task.trainer),
         )
-        optim = OmegaConf.to_container(self.cfg.optim)
         try:
-            metrics = fit(self.proxy.spec(spec), self.proxy.datamodule, trainer, optim)
+            metrics = fit(self.proxy.spec(spec), self.proxy.datamodule, trainer, self.task.optim.to_data())
         except TrainingFailed as err:
             if isinstance(err.__cause__, optuna.TrialPruned):  # the pruning callback stopped it
                 raise err.__cause__ from None
@@ -110,10 +142,10 @@ class TrainEvaluator(Evaluator):
         return float(metrics["val_acc"])
 
     def describe(self) -> dict[str, Any]:
-        return {"evaluator": "train", **self.proxy.describe(), "epochs": self.cfg.trainer.max_epochs}
+        return {"evaluator": "train", **self.proxy.describe(), "epochs": self.task.epochs}
 
 
-def _spawned(trainer: DictConfig) -> dict[str, Any]:
+def _spawned(trainer: dict[str, Any]) -> dict[str, Any]:
     """``strategy=ddp`` as ``ddp_spawn`` inside a search.
 
     Lightning's ``ddp`` starts each further process by running the command again, which here would
@@ -126,19 +158,22 @@ def _spawned(trainer: DictConfig) -> dict[str, Any]:
 class ZeroCostEvaluator(Evaluator):
     """A training-free score of the proxy network on one batch (the same batch for every candidate)."""
 
-    def __init__(self, cfg: DictConfig, score: str, batch_size: int, proxy: _Proxy | None = None) -> None:
+    def __init__(
+        self, task: ProxyTask, score: str = "synflow", batch_size: int = 32, proxy: _Proxy | None = None
+    ) -> None:
         if score not in ZERO_COST:
             raise UsageError(
                 f"evaluator.score: unknown score {score!r}; expected one of {', '.join(ZERO_COST)}"
             )
-        self.cfg, self.quality = cfg, score
-        self.proxy = proxy or _Proxy(cfg)
+        _check_count("evaluator.batch_size", batch_size, 1)
+        self.seed, self.quality = task.seed, score
+        self.proxy = proxy or _Proxy(task)
         self.images, self.labels = self.proxy.batch(batch_size)
 
     def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
         num_classes = self.proxy.datamodule.num_classes
         value = zero_cost_score(
-            self.proxy.spec(spec), self.images, self.labels, num_classes, self.quality, self.cfg.seed
+            self.proxy.spec(spec), self.images, self.labels, num_classes, self.quality, self.seed
         )
         record_extra(trial, {self.quality: value})
         return value
@@ -161,17 +196,19 @@ class CombinedEvaluator(Evaluator):
 
     def __init__(
         self,
-        cfg: DictConfig,
-        run_dir: Path,
-        score: str,
-        batch_size: int,
-        keep: float,
-        warmup: int,
-        pruning: bool,
+        task: ProxyTask,
+        score: str = "synflow",
+        batch_size: int = 32,
+        keep: float = 0.25,
+        warmup: int = 6,
+        pruning: bool = True,
     ) -> None:
-        self.train = TrainEvaluator(cfg, run_dir, pruning)
-        self.screen = ZeroCostEvaluator(cfg, score, batch_size, self.train.proxy)
-        self.keep, self.warmup = keep, warmup
+        if isinstance(keep, bool) or not isinstance(keep, int | float) or not 0.0 < keep <= 1.0:
+            raise UsageError(f"evaluator.keep: expected a fraction in (0, 1]; got {keep!r}")
+        _check_count("evaluator.warmup", warmup, 0)
+        self.train = TrainEvaluator(task, pruning)
+        self.screen = ZeroCostEvaluator(task, score, batch_size, self.train.proxy)
+        self.keep, self.warmup, self.pruning, self.epochs = keep, warmup, pruning, self.train.epochs
 
     def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
         score = self.screen.evaluate(spec, trial)
@@ -197,15 +234,9 @@ class CombinedEvaluator(Evaluator):
         }
 
 
-def make_evaluator(cfg: DictConfig, run_dir: Path) -> Evaluator:
-    e = cfg.evaluator
-    if e.kind == "train":
-        return TrainEvaluator(cfg, run_dir, e.pruning)
-    if e.kind == "zero_cost":
-        return ZeroCostEvaluator(cfg, e.score, e.batch_size)
-    if e.kind == "combined":
-        return CombinedEvaluator(cfg, run_dir, e.score, e.batch_size, e.keep, e.warmup, e.pruning)
-    raise UsageError(f"evaluator.kind: unknown {e.kind!r}; expected one of train, zero_cost, combined")
+def _check_count(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(f"{name}: expected an integer >= {minimum}; got {value!r}")
 
 
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:

@@ -11,11 +11,12 @@ finds them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import optuna
-from omegaconf import DictConfig
 
 from nas._spec import load_spec
 from nas.errors import UsageError
@@ -50,26 +51,29 @@ class Latency:
         self.table.save(self.path)
 
 
-def open_latency(cfg: DictConfig, space: SearchSpace, num_classes: int) -> Latency:
-    """The table of ``cfg.latency`` (by default the space's table for this machine, created when there
-    is none); a table without a fitted overhead is calibrated on a few networks of the space first."""
-    setting: Setting = setting_from_config(cfg.latency)
-    path = table_path(cfg.latency, space.name, setting)
-    if not isinstance(cfg.latency.finalists, int) or cfg.latency.finalists < 0:
-        raise UsageError(f"latency.finalists: expected an integer >= 0; got {cfg.latency.finalists!r}")
+def open_latency(latency: Mapping[str, Any], space: SearchSpace, num_classes: int) -> Latency:
+    """The table the search's ``latency:`` settings name (by default the space's table for this machine,
+    created when there is none); a table without a fitted overhead is calibrated on a few networks of the
+    space first."""
+    setting: Setting = setting_from_config(latency)
+    path = table_path(latency, space.name, setting)
+    finalists, calibration = latency["finalists"], latency["calibration"]
+    for name, value in (("finalists", finalists), ("calibration", calibration)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise UsageError(f"latency.{name}: expected an integer >= 0; got {value!r}")
     table = open_table(path, setting, create=True)
     if table.calibration is None:
         log.warning(
             "latency: %s has no fitted overhead; timing %d networks of %s for it (parts the table lacks are "
             "timed as candidates need them; `python -m nas.latency build space=%s` times them all ahead)",
             path,
-            cfg.latency.calibration,
+            calibration,
             space.name,
             space.name,
         )
-        calibrate(table, random_networks(space, cfg.latency.calibration, CALIBRATION_SEED), num_classes)
+        calibrate(table, random_networks(space, calibration, CALIBRATION_SEED), num_classes)
         table.save(path)
-    return Latency(table, path, cfg.latency.finalists, num_classes)
+    return Latency(table, path, finalists, num_classes)
 
 
 def measure_finalists(study: optuna.Study, ranked: list[optuna.trial.FrozenTrial], latency: Latency) -> None:

@@ -173,7 +173,8 @@ def _summary(
         + f"); {over} candidates over budget, never built or trained (baselines are evaluated whatever "
         "their cost).",
         f"- Evaluation: {json.dumps(evaluator.describe())}",
-        f"- Objective: {search.objective.to_data() or {'kind': 'reward'}}, quality = {evaluator.quality}.",
+        f"- Objective: {type(search.objective).__name__} {search.objective.to_data()}, "
+        f"quality = {evaluator.quality}.",
         *_latency_note(search),
         "",
     ]

@@ -10,22 +10,23 @@ import subprocess
 from typing import Any
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+import yaml
 
 import nas
 from nas._paths import ROOT
 from nas.study import mask_config
 
 
-def provenance(cfg: DictConfig) -> dict[str, Any]:
+def provenance(seed: int, config: dict[str, Any]) -> dict[str, Any]:
     """Trial attributes shared by every trial of a run (computed once, set on each trial).
 
     ``seed`` is the run's seed: training seeds each candidate with ``seed + trial number``, the zero-cost
-    scores with ``seed``. ``git_commit`` is absent outside a git checkout (an installed package), and
+    scores with ``seed``. ``config`` is the run's resolved config as plain data; it is recorded with every
+    URL's password masked. ``git_commit`` is absent outside a git checkout (an installed package), and
     marked ``+dirty`` when the working tree differs from it."""
     record: dict[str, Any] = {
-        "seed": cfg.seed,
-        "config": OmegaConf.to_yaml(mask_config(OmegaConf.to_container(cfg, resolve=True))),
+        "seed": seed,
+        "config": yaml.safe_dump(mask_config(config), sort_keys=False),
         "nas_version": nas.__version__,
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",

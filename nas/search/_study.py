@@ -15,17 +15,15 @@ from typing import Any
 import numpy as np
 import optuna
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
 
 from nas import spaces, zoo
 from nas._count import count_cost
 from nas._spec import dump_spec
 from nas.errors import UsageError
 from nas.latency import predict
-from nas.search._evaluate import Evaluator, make_evaluator
-from nas.search._latency import Latency, open_latency
+from nas.search._evaluate import Evaluator
+from nas.search._latency import Latency
 from nas.search._objective import Objective
-from nas.search._provenance import provenance
 from nas.spaces import NotInSpace, SearchSpace
 from nas.study import (
     EVALUATION,
@@ -36,8 +34,6 @@ from nas.study import (
     first_line,
     hide_password,
     make_storage,
-    needs_latency,
-    parse_budget,
     record,
     record_cost,
 )
@@ -47,7 +43,8 @@ log = logging.getLogger("nas.search")
 
 @dataclasses.dataclass(frozen=True)
 class Search:
-    """Everything a run needs, checked before the first trial: a mistake costs nothing."""
+    """Everything a run needs, checked before the first trial: a mistake costs nothing. Made from the
+    command's config once, at its edge (``nas.search.prepare``)."""
 
     space: SearchSpace
     budgets: tuple[Budget, ...]
@@ -57,24 +54,26 @@ class Search:
     baselines: dict[str, dict[str, Any]]  # name -> parameters
     latency: Latency | None = None  # the lookup table, when a budget limits latency
     record: dict[str, Any] = dataclasses.field(default_factory=dict)  # set on every trial (_provenance.py)
+    seed: int = 0  # the first worker's sampler seed
+    sampler: dict[str, Any] = dataclasses.field(default_factory=dict)  # `_target_` and arguments ({}: TPE)
+    storage: str | None = None  # None: SQLite in the run directory
+    study_name: str | None = None  # None: SPACE-BUDGET
+    heartbeat: Heartbeat = dataclasses.field(default_factory=Heartbeat)
 
 
-def prepare(cfg: DictConfig) -> Search:
-    space = spaces.load(str(cfg.space))
-    if cfg.resolution is not None:
-        space = dataclasses.replace(space, resolution=int(cfg.resolution))
-    budgets = parse_budget(OmegaConf.to_object(cfg.budget) if OmegaConf.is_config(cfg.budget) else cfg.budget)
-    if not isinstance(cfg.n_trials, int) or cfg.n_trials < 1:
-        raise UsageError(f"n_trials: expected an integer >= 1; got {cfg.n_trials!r}")
-    objective = Objective.from_data(OmegaConf.to_container(cfg.objective), "objective")
-    _check_reachable(space, budgets, cfg.num_classes)
-    baselines = _baselines(cfg.baselines, space)
-    latency = open_latency(cfg, space, cfg.num_classes) if needs_latency(budgets) else None
-    record = provenance(cfg)
-    return Search(space, budgets, objective, cfg.num_classes, cfg.n_trials, baselines, latency, record)
+def load_space(name: str, resolution: int | None) -> SearchSpace:
+    """The space of ``name`` (a name in ``search_spaces/`` or a file), at ``resolution`` px if given."""
+    space = spaces.load(name)
+    return space if resolution is None else dataclasses.replace(space, resolution=int(resolution))
 
 
-def _check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classes: int) -> None:
+def check_count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(f"{name}: expected an integer >= {minimum}; got {value!r}")
+    return value
+
+
+def check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classes: int) -> None:
     """A budget below the cheapest network of the space is reported at once, with that network's cost."""
     for budget in budgets:
         if budget.metric is Metric.LATENCY:
@@ -88,7 +87,7 @@ def _check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classe
             )
 
 
-def _baselines(names: Any, space: SearchSpace) -> dict[str, dict[str, Any]]:
+def find_baselines(names: Any, space: SearchSpace) -> dict[str, dict[str, Any]]:
     """Zoo networks that are points of the space, with their parameters (``auto``: every such one)."""
     if names in (None, "none"):
         return {}
@@ -110,36 +109,40 @@ def _baselines(names: Any, space: SearchSpace) -> dict[str, dict[str, Any]]:
     return found
 
 
-def open_study(cfg: DictConfig, search: Search, run_dir: Path) -> tuple[optuna.Study, int]:
+def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path) -> tuple[optuna.Study, int]:
     """Create the study, or join it: any number of workers run this with the same storage and name.
     Returns the study and the seed of this worker's sampler.
 
     The worker that creates the study enqueues the baselines and records what the study searches; a
     worker that joins is refused when the study was made for other directions, space or budgets."""
-    url = cfg.storage or f"sqlite:///{run_dir / 'study.db'}"
-    heartbeat = Heartbeat.from_data(OmegaConf.to_container(cfg.heartbeat), "heartbeat")
-    name = cfg.study_name or f"{search.space.name}-{'-'.join(map(str, search.budgets)) or 'unbounded'}"
+    url = search.storage or f"sqlite:///{run_dir / 'study.db'}"
+    name = search.study_name or f"{search.space.name}-{'-'.join(map(str, search.budgets)) or 'unbounded'}"
     options = {
-        "storage": make_storage(url, heartbeat),
+        "storage": make_storage(url, search.heartbeat),
         "study_name": name,
-        "pruner": _pruner(cfg, search),
+        "pruner": pruner,
         "directions": search.objective.directions(search.budgets),
     }
     identity = {"space": search.space.name, "space_digest": _digest(search.space), "budget": _budgets(search)}
     try:
-        study = optuna.create_study(**options, sampler=instantiate(cfg.sampler, seed=cfg.seed))
+        study = optuna.create_study(**options, sampler=_sampler(search.sampler, search.seed))
     except optuna.exceptions.DuplicatedStudyError:  # another worker (or an earlier run) made it
-        seed = joining_seed(cfg.seed)
-        study = optuna.create_study(
-            **options, sampler=instantiate(cfg.sampler, seed=seed), load_if_exists=True
-        )
+        seed = joining_seed(search.seed)
+        study = optuna.create_study(**options, sampler=_sampler(search.sampler, seed), load_if_exists=True)
         _check_identity(study, options["directions"], identity, hide_password(url))
         return study, seed
     for key, value in identity.items():
         study.set_user_attr(key, value)
     for baseline, params in search.baselines.items():
         study.enqueue_trial(params, user_attrs={Attr.BASELINE.value: baseline})
-    return study, cfg.seed
+    return study, search.seed
+
+
+def _sampler(sampler: dict[str, Any], seed: int) -> optuna.samplers.BaseSampler:
+    """The sampler of ``conf/sampler`` (``_target_`` and arguments) with this worker's seed."""
+    if not sampler:
+        return optuna.samplers.TPESampler(seed=seed)
+    return instantiate({**sampler, "seed": seed})
 
 
 def joining_seed(seed: int) -> int:
@@ -178,10 +181,11 @@ def _check_identity(study: optuna.Study, directions: list[str], identity: dict[s
         )
 
 
-def _pruner(cfg: DictConfig, search: Search) -> optuna.pruners.BasePruner:
-    if search.objective.kind == "pareto" or not cfg.evaluator.get("pruning", False):
-        return optuna.pruners.NopPruner()  # Optuna prunes single-objective studies only
-    return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=int(cfg.trainer.max_epochs))
+def make_pruner(objective: Objective, evaluator: Evaluator) -> optuna.pruners.BasePruner:
+    """Hyperband over the trained epochs when the evaluator prunes; Optuna prunes single objectives only."""
+    if objective.multi or not evaluator.pruning:
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(1, evaluator.epochs))
 
 
 def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optuna.Trial], list[float]]:
@@ -221,13 +225,22 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
     return run_trial
 
 
-def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Evaluator]:
-    search = prepare(cfg)
-    evaluator = make_evaluator(cfg, run_dir)  # loads the data: a missing data set stops us here
-    study, sampler_seed = open_study(cfg, search, run_dir)
+def start_run(search: Search, evaluator: Evaluator, run_dir: Path) -> tuple[Search, optuna.Study]:
+    """Open (or join) the study; the returned search records this worker's sampler seed on every trial."""
+    study, sampler_seed = open_study(search, make_pruner(search.objective, evaluator), run_dir)
     search = dataclasses.replace(search, record={**search.record, "sampler_seed": sampler_seed})
     study.set_user_attr(EVALUATION, evaluator.describe())  # what a report made mid-run shows
-    return search, study, evaluator
+    return search, study
 
 
-__all__ = ["Search", "make_run", "make_trial_function", "open_study", "prepare"]
+__all__ = [
+    "Search",
+    "check_count",
+    "check_reachable",
+    "find_baselines",
+    "load_space",
+    "make_pruner",
+    "make_trial_function",
+    "open_study",
+    "start_run",
+]

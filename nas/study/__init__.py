@@ -14,7 +14,7 @@ scaling commands read them, all through this package (``nas.search`` is above it
 
 from __future__ import annotations
 
-from nas.study._budget import Budget, BudgetError, Metric, describe, needs_latency, parse_budget
+from nas.study._budget import FORMS, Budget, BudgetError, Metric, describe, needs_latency, parse_budget
 from nas.study._pareto import dominates, pareto_front
 from nas.study._storage import (
     JOURNAL,
@@ -46,6 +46,7 @@ from nas.study._trial import (
 
 __all__ = [
     "EVALUATION",
+    "FORMS",
     "JOURNAL",
     "MEASURED",
     "ZERO_COST_SCORES",

@@ -5,8 +5,7 @@ import torch
 from torch import nn
 
 from nas import Shape, measure_cost
-from nas.blocks._base import Activation
-from nas.blocks._layers import SEBase, SqueezeExcite
+from nas.blocks import Activation, SEBase, SqueezeExcite
 from nas.blocks.ghost import Ghost, GhostBottleneck
 from nas.errors import SpecError
 

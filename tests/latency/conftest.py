@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from nas import spaces
-from nas.latency import LatencyTable, Setting, _predict
-from nas.latency._table import Environment
+from nas.latency import Environment, LatencyTable, Setting, _predict
 
 TINY_SPACE = """\
 name: tiny

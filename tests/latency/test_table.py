@@ -10,8 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from nas.latency import Calibration, LatencyTable, Measurement, Setting, TableError, load_table
-from nas.latency._table import Environment, default_path
+from nas.latency import (
+    Calibration,
+    Environment,
+    LatencyTable,
+    Measurement,
+    Setting,
+    TableError,
+    default_path,
+    load_table,
+)
 
 
 def filled(table: LatencyTable) -> LatencyTable:

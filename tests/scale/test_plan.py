@@ -5,27 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from nas.errors import UsageError
-from nas.scale import load_base
-from nas.scale._plan import plan_from_config
+from nas.scale import Plan, load_base, plan_from_config
 from tests.scale.conftest import config
 
 
+def plan(*overrides: str) -> Plan:
+    """The plan of ``python -m nas.scale OVERRIDES``, from the config as plain data, as the command has it."""
+    return plan_from_config(OmegaConf.to_container(config(*overrides), resolve=True))
+
+
 def test_target_2x_and_phi_1_are_the_papers_step() -> None:
-    by_target = plan_from_config(config("target=2x"))
-    by_phi = plan_from_config(config("phi=1"))
+    by_target = plan("target=2x")
+    by_phi = plan("phi=1")
     assert (by_target.constant, by_target.grid_phi) == (by_phi.constant, by_phi.grid_phi) == (2.0, 1.0)
     grid = ("grid.alpha=[2.0]", "grid.beta=[1.0]", "grid.gamma=[1.0,1.4]")
-    four = plan_from_config(config("target=4x", *grid))
+    four = plan("target=4x", *grid)
     assert (four.constant, four.grid_phi) == (4.0, 1.0)  # α·β²·γ² ≈ 4: 2 x 1.4^2 = 3.92
-    assert plan_from_config(config("phi=2")).grid_phi == 2.0  # still α·β²·γ² ≈ 2, trained at φ = 2
+    assert plan("phi=2").grid_phi == 2.0  # still α·β²·γ² ≈ 2, trained at φ = 2
 
 
 def test_the_default_grid_and_base() -> None:
-    plan = plan_from_config(config("target=2x"))
-    assert plan.base.name == "efficientnet_b0" and plan.grid_size == 27 and plan.n_phi >= 1
-    assert plan.tolerance > 0 and plan.budgets == ()
+    default = plan("target=2x")
+    assert default.base.name == "efficientnet_b0" and default.grid_size == 27 and default.n_phi >= 1
+    assert default.tolerance > 0 and default.budgets == ()
 
 
 @pytest.mark.parametrize(
@@ -51,7 +56,7 @@ def test_the_default_grid_and_base() -> None:
 )
 def test_bad_input_is_a_usage_error_naming_the_setting(overrides: tuple[str, ...], message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("[", r"\[").replace(".", r"\.")):
-        plan_from_config(config(*overrides))
+        plan(*overrides)
 
 
 def test_a_base_file_is_read_and_a_bad_one_named(tmp_path: Path, tiny: Path) -> None:

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from nas.errors import SpecError, UsageError
-from nas.study import Budget, BudgetError, Metric, describe, needs_latency, parse_budget
-from nas.study._budget import FORMS
+from nas.study import FORMS, Budget, BudgetError, Metric, describe, needs_latency, parse_budget
 
 MACS, PARAMS, LATENCY = Metric.MACS, Metric.PARAMS, Metric.LATENCY
 

@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 
 from nas import zoo
 from nas._paths import CONF
-from nas.search import TrainEvaluator
+from nas.search import TrainEvaluator, proxy_task
 
 TWO_CPU_PROCESSES = ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp"]
 TINY = ["data=synthetic", "data.train_samples=64", "data.val_samples=32", "data.batch_size=16"]
@@ -78,7 +78,7 @@ def test_pruning_reports_from_rank_0_only_and_stops_both_processes(tmp_path: Pat
         pruner=optuna.pruners.ThresholdPruner(lower=1.01),
     )
     trial = SpyTrial(study, study.ask()._trial_id, tmp_path / "reports.txt")
-    evaluator = TrainEvaluator(cfg, tmp_path, pruning=True)
+    evaluator = TrainEvaluator(proxy_task(cfg, tmp_path), pruning=True)
     spec = zoo.get("mobilenet_v3_small")
     with pytest.raises(optuna.TrialPruned, match="epoch 0"):
         evaluator.evaluate(spec, trial)

@@ -15,9 +15,8 @@ from hydra import compose, initialize_config_dir
 
 from nas import build_model, load_spec
 from nas._paths import CONF
-from nas.latency import LatencyTable, Setting, _predict, load_table, predict
-from nas.latency._table import Environment
-from nas.search import run
+from nas.latency import Environment, LatencyTable, Setting, _predict, load_table, predict
+from nas.search import Evaluator, ProxyTask, run
 
 DATA = ["data=digits", "data.limit_train=64", "data.limit_val=32"]
 FAST = ["evaluator=zero_cost", "evaluator.batch_size=8", *DATA]
@@ -230,6 +229,56 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path: Path, args: list[str]
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["evaluator=combined", "evaluator.keep=2"], "evaluator.keep: expected a fraction in (0, 1]; got 2"),
+        (["evaluator.score=nope"], "evaluator.score: unknown score 'nope'"),
+        (["+evaluator.nope=1"], "evaluator: "),
+        (["evaluator._target_=nas.search.Nope"], "evaluator: Error locating target 'nas.search.Nope'"),
+        (["objective.alpha=oops"], "objective.alpha: expected"),
+        (["~objective._target_"], "objective: expected a _target_"),
+    ],
+)
+def test_a_bad_evaluator_or_objective_is_one_line_naming_its_group(
+    tmp_path: Path, capsys, args: list[str], message: str
+) -> None:
+    """Evaluators and objectives are built from their group's ``_target_``: a mistake there is a usage
+    error naming the group, before the study exists."""
+    with pytest.raises(SystemExit) as info:
+        run(config(tmp_path, "n_trials=1", *args), tmp_path)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "study.db").exists()
+
+
+def test_a_new_evaluator_is_one_class_and_its_target(tmp_path: Path) -> None:
+    """No list to edit: any class taking the run's proxy task is an evaluator."""
+    target = "tests.search.test_search.ConstantEvaluator"
+    run(
+        config(
+            tmp_path, "n_trials=3", "baselines=[]", f"evaluator._target_={target}", "+evaluator.value=0.5"
+        ),
+        tmp_path,
+    )
+    values = [float(r["quality"]) for r in trials(tmp_path) if r["quality"]]
+    assert values and all(v == 0.5 for v in values)
+
+
+class ConstantEvaluator(Evaluator):
+    quality = "val_acc"
+
+    def __init__(self, task: ProxyTask, value: float, score: str = "", batch_size: int = 0) -> None:
+        self.value = value
+
+    def evaluate(self, spec, trial) -> float:
+        return self.value
+
+    def describe(self) -> dict[str, object]:
+        return {"evaluator": "constant", "value": self.value}
+
+
 def test_a_search_never_selects_on_the_test_set(tmp_path: Path, capsys) -> None:
     from tests.data.test_fashion_mnist import write_fashion
 
@@ -244,7 +293,7 @@ def test_a_search_never_selects_on_the_test_set(tmp_path: Path, capsys) -> None:
 
 def test_a_pruned_training_is_pruned_not_failed(tmp_path: Path, monkeypatch) -> None:
     from nas.search import _evaluate
-    from nas.training._fit import TrainingFailed
+    from nas.training import TrainingFailed
 
     def pruned_fit(*args, **kwargs):
         try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from nas.blocks._base import Block
+from nas.blocks import Block
 
 
 class BlockCase(NamedTuple):

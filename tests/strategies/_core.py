@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from nas.blocks._base import Activation
-from nas.blocks._layers import SEBase, SqueezeExcite
+from nas.blocks import Activation, SEBase, SqueezeExcite
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
 from nas.blocks.mbconv import FusedMBConv, MBConv
 from nas.blocks.separable import Separable

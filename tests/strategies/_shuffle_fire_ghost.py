@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from nas.blocks._base import Activation
+from nas.blocks import Activation
 from nas.blocks.fire import Fire
 from nas.blocks.ghost import Ghost, GhostBottleneck
 from nas.blocks.shufflenet import ShuffleV1, ShuffleV2
