@@ -124,7 +124,7 @@ def report(rows: list[dict[str, str]], spaces: list[str], task: dict[str, Any], 
         f"Command: `python benchmarks/proxy_learns.py{''.join(' ' + o for o in overrides)}` "
         f"(`python -m nas.search`'s proxy: {data['_target_'].rsplit('.', 1)[-1]}, "
         f"{data.get('limit_train')} training / {data.get('limit_val')} validation images, "
-        f"{task['epochs']} epochs, "
+        f"batch {data.get('batch_size')}, {task['epochs']} epoch(s), proxy network {task['proxy']}, "
         f"optim {task['optim']}).",
         f"Machine: {platform.machine()}, {device_name('cpu')}, torch {torch.__version__}, "
         "one thread per training.",

@@ -29,7 +29,14 @@ from nas.fidelity._outputs import write
 from nas.fidelity._run import Study, execute, plan, prepare
 from nas.fidelity._sample import Candidate, sample_networks
 from nas.fidelity._settings import Combined, FidelitySettings, Reference, Training
-from nas.fidelity._stats import Agreement, agreement, kendall, top_quartile_recall
+from nas.fidelity._stats import (
+    Agreement,
+    agreement,
+    bootstrap_interval,
+    kendall,
+    paired_interval,
+    top_quartile_recall,
+)
 from nas.fidelity._summary import Summary, summarise
 
 COMMAND = "python -m nas.fidelity"
@@ -91,8 +98,10 @@ __all__ = [
     "Summary",
     "Training",
     "agreement",
+    "bootstrap_interval",
     "kendall",
     "main",
+    "paired_interval",
     "plan",
     "prepare",
     "run",

@@ -80,8 +80,8 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         f"**Noise ceiling** (Kendall tau between reference seeds): **{c.tau:.2f}** [{c.lo:.2f}, {c.hi:.2f}].",
         f"**Proxy trainings** (`train_<E>ep`): {_protocol(s.proxy, 'E')}, seed {s.seed}.",
         f"**combined**: the best {s.combined.keep:.0%} by {s.combined.score} trained {s.combined.epochs} "
-        "epochs and ranked first by accuracy, the rest in the score's order (the search's "
-        "`evaluator=combined`).",
+        f"epoch{'s' if s.combined.epochs != 1 else ''} and ranked first by accuracy, the rest in the "
+        "score's order (the search's `evaluator=combined`).",
         "",
         f"| evaluator | Kendall tau [{pct}% bootstrap] | Spearman rho | top-quartile recall "
         "| s per candidate |",
@@ -119,8 +119,10 @@ def _protocol(t: Any, epochs: str = "") -> str:
     optim = f"{o.name.value} lr {o.lr:g}, warm-up {o.warmup_epochs:g} epochs"
     optim += "".join(f", {name}" for name, on in extras if on)
     res = f"{t.resolution} px" if t.resolution else "native resolution"
+    stride = "the spec's own" if t.proxy.stem_stride is None else str(t.proxy.stem_stride)
+    network = f"width {t.proxy.width:g}, stem stride {stride}"
     aug = "augmented" if t.augment else "no augmentation"
-    return f"{epochs or t.epochs} epochs on {subset}, {res}, batch {t.batch_size}, {aug}, {optim}"
+    return f"{epochs or t.epochs} epochs on {subset}, {res}, {network}, batch {t.batch_size}, {aug}, {optim}"
 
 
 def plot(study: Study, summary: Summary, path: Path) -> None:

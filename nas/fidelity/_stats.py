@@ -64,6 +64,29 @@ def bootstrap_interval(
     return float(lo), float(hi)
 
 
+def paired_interval(
+    a: Sequence[float],
+    b: Sequence[float],
+    reference: Sequence[float],
+    resamples: int,
+    seed: int,
+    level: float = LEVEL,
+) -> tuple[float, float]:
+    """The percentile interval of tau(b, reference) - tau(a, reference), both on the same resamplings of
+    the networks: whether ``b`` ranks better than ``a`` beyond the luck of the sample."""
+    xa, xb, ref = (np.asarray(v, dtype=float) for v in (a, b, reference))
+    if not len(xa) == len(xb) == len(ref):
+        raise ValueError(f"{len(xa)}, {len(xb)} and {len(ref)} values: expected one per network each")
+    rng = np.random.default_rng(seed)
+    diffs = [
+        kendall(xb[i], ref[i]) - kendall(xa[i], ref[i])
+        for i in rng.integers(0, len(ref), (resamples, len(ref)))
+    ]
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(diffs, [alpha, 1 - alpha])
+    return float(lo), float(hi)
+
+
 def agreement(score: Sequence[float], reference: Sequence[float], resamples: int, seed: int) -> Agreement:
     if len(score) != len(reference):
         raise ValueError(f"{len(score)} scores for {len(reference)} reference values")

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nas.fidelity import agreement, kendall, top_quartile_recall
-from nas.fidelity._stats import bootstrap_interval
+from nas.fidelity import agreement, bootstrap_interval, kendall, paired_interval, top_quartile_recall
 
 
 def test_kendall_is_tau_b_and_plus_or_minus_one_for_a_monotone_order() -> None:
@@ -44,3 +43,13 @@ def test_agreement_bundles_the_figures() -> None:
     assert [a.tau, a.lo, a.hi, a.spearman, a.top_quartile_recall] == pytest.approx([1.0] * 5)
     with pytest.raises(ValueError, match="3 scores for 4"):
         agreement([1, 2, 3], [1, 2, 3, 4], 200, seed=0)
+
+
+def test_the_paired_interval_is_zero_for_equal_rankings_and_positive_for_a_better_one() -> None:
+    reference = list(range(12))
+    noisy = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 11, 10]  # every neighbour swapped somewhere
+    assert paired_interval(noisy, noisy, reference, resamples=200, seed=0) == (0.0, 0.0)
+    lo, hi = paired_interval(noisy, reference, reference, resamples=200, seed=0)
+    assert 0 < lo <= hi < 1  # better on every resampling, and noisy still ranks far above chance
+    with pytest.raises(ValueError, match="one per network"):
+        paired_interval(noisy, reference[:-1], reference, resamples=10, seed=0)
