@@ -31,4 +31,11 @@ class UsageError(ValueError):
     """A bad command-line value that is not part of a spec (an unknown name, a missing file)."""
 
 
-__all__ = ["USAGE_ERROR", "SpecError", "UsageError"]
+def check_count(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an integer >= ``minimum`` (a bool is not), else a :class:`UsageError` naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(f"{name}: expected an integer >= {minimum}; got {value!r}")
+    return value
+
+
+__all__ = ["USAGE_ERROR", "SpecError", "UsageError", "check_count"]

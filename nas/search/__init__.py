@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nas._cli import exits_on_usage_error, hydra_argv, instantiate_group
 from nas._paths import CONF
-from nas.errors import UsageError
+from nas.errors import UsageError, check_count
 from nas.report import write_report
 from nas.search._evaluate import (
     CombinedEvaluator,
@@ -38,7 +38,6 @@ from nas.search._outputs import pareto_front, ranked_trials, write_outputs
 from nas.search._provenance import provenance
 from nas.search._study import (
     Search,
-    check_count,
     check_reachable,
     find_baselines,
     load_space,
@@ -95,7 +94,7 @@ def proxy_task(cfg: DictConfig, run_dir: Path) -> ProxyTask:
         trainer=plain["trainer"],
         optim=OptimSettings.from_data(plain["optim"], "optim"),
         proxy=ProxySettings.from_data(plain["proxy"], "proxy"),
-        seed=check_count("seed", plain["seed"], 0),
+        seed=plain["seed"],  # checked by ProxyTask
         run_dir=run_dir,
     )
 

@@ -22,7 +22,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from nas._spec import ArchSpec
 from nas.data import first_batch
-from nas.errors import UsageError
+from nas.errors import UsageError, check_count
 from nas.search._zero_cost import ZERO_COST, zero_cost_score
 from nas.study import Attr, TrialRecord, record, record_extra
 from nas.training import OptimSettings, ProxySettings, TrainingFailed, fit, proxy_spec
@@ -59,8 +59,7 @@ class ProxyTask:
         for name in ("data", "trainer"):
             if "_target_" not in getattr(self, name):
                 raise UsageError(f"{name}: expected a _target_ to instantiate")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise UsageError(f"seed: expected an integer; got {self.seed!r}")
+        check_count("seed", self.seed, 0)
 
     @property
     def epochs(self) -> int:
@@ -165,7 +164,7 @@ class ZeroCostEvaluator(Evaluator):
             raise UsageError(
                 f"evaluator.score: unknown score {score!r}; expected one of {', '.join(ZERO_COST)}"
             )
-        _check_count("evaluator.batch_size", batch_size, 1)
+        check_count("evaluator.batch_size", batch_size, 1)
         self.seed, self.quality = task.seed, score
         self.proxy = proxy or _Proxy(task)
         self.images, self.labels = self.proxy.batch(batch_size)
@@ -205,7 +204,7 @@ class CombinedEvaluator(Evaluator):
     ) -> None:
         if isinstance(keep, bool) or not isinstance(keep, int | float) or not 0.0 < keep <= 1.0:
             raise UsageError(f"evaluator.keep: expected a fraction in (0, 1]; got {keep!r}")
-        _check_count("evaluator.warmup", warmup, 0)
+        check_count("evaluator.warmup", warmup, 0)
         self.train = TrainEvaluator(task, pruning)
         self.screen = ZeroCostEvaluator(task, score, batch_size, self.train.proxy)
         self.keep, self.warmup, self.pruning, self.epochs = keep, warmup, pruning, self.train.epochs
@@ -232,11 +231,6 @@ class CombinedEvaluator(Evaluator):
             "keep": self.keep,
             "warmup": self.warmup,
         }
-
-
-def _check_count(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UsageError(f"{name}: expected an integer >= {minimum}; got {value!r}")
 
 
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:

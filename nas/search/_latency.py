@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 
 from nas._spec import load_spec
-from nas.errors import UsageError
+from nas.errors import check_count
 from nas.latency import (
     CALIBRATION_SEED,
     LatencyTable,
@@ -57,10 +57,8 @@ def open_latency(latency: Mapping[str, Any], space: SearchSpace, num_classes: in
     space first."""
     setting: Setting = setting_from_config(latency)
     path = table_path(latency, space.name, setting)
-    finalists, calibration = latency["finalists"], latency["calibration"]
-    for name, value in (("finalists", finalists), ("calibration", calibration)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise UsageError(f"latency.{name}: expected an integer >= 0; got {value!r}")
+    finalists = check_count("latency.finalists", latency["finalists"], 0)
+    calibration = check_count("latency.calibration", latency["calibration"], 0)
     table = open_table(path, setting, create=True)
     if table.calibration is None:
         log.warning(

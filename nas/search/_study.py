@@ -67,12 +67,6 @@ def load_space(name: str, resolution: int | None) -> SearchSpace:
     return space if resolution is None else dataclasses.replace(space, resolution=int(resolution))
 
 
-def check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UsageError(f"{name}: expected an integer >= {minimum}; got {value!r}")
-    return value
-
-
 def check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classes: int) -> None:
     """A budget below the cheapest network of the space is reported at once, with that network's cost."""
     for budget in budgets:
@@ -235,7 +229,6 @@ def start_run(search: Search, evaluator: Evaluator, run_dir: Path) -> tuple[Sear
 
 __all__ = [
     "Search",
-    "check_count",
     "check_reachable",
     "find_baselines",
     "load_space",
