@@ -40,6 +40,10 @@ VARIANTS: dict[str, list[str]] = {
         "proxy.limit_train=6000",
         "proxy.batch_size=32",
     ],
+    # The networks that learn slowest (results/proxy_learns.md): does a higher rate help them without
+    # costing rank? The reference keeps lr 0.01 (conf/fidelity.yaml pins it).
+    "width 0.25, stem stride 1, 12,000 images, batch 32, lr 0.02": ["proxy.optim.lr=0.02"],
+    "width 0.25, stem stride 1, 12,000 images, batch 32, lr 0.04": ["proxy.optim.lr=0.04"],
     "width 0.25, stem stride 1, 12,000 images, batch 32 (the default)": [],
 }
 

@@ -4,12 +4,14 @@ Candidates over a MAC or parameter budget are rejected from the spec alone (``co
 built or trained; Optuna's samplers learn the feasible region from each trial's constraints. The run
 directory (``hydra.run.dir``) holds the SQLite study, ``trials.csv``, ``best_arch.yaml`` (or
 ``pareto.csv`` and ``pareto/``) and ``summary.md``; running again with the same storage and study name
-resumes until ``n_trials`` trials are finished in total. The same command started many times with one
-``storage=postgresql://...`` and ``study_name=`` runs one study on many workers (``_workers.py``).
+resumes until ``n_trials`` trials are finished in total. ``workers=N`` runs N processes on this machine
+on the one study; the same command started many times with one ``storage=postgresql://...`` and
+``study_name=`` runs one study on many machines (``_workers.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
@@ -18,6 +20,7 @@ from typing import Any
 
 import hydra
 import optuna
+import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -43,7 +46,7 @@ from nas.search._study import (
     load_space,
     start_run,
 )
-from nas.search._workers import optimize
+from nas.search._workers import local_workers, optimize
 from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_cost_score
 from nas.study import (
     Budget,
@@ -83,6 +86,7 @@ def prepare(cfg: DictConfig) -> Search:
         storage=plain["storage"],
         study_name=plain["study_name"],
         heartbeat=Heartbeat.from_data(plain["heartbeat"], "heartbeat"),
+        workers=check_count("workers", plain["workers"], 1),
     )
 
 
@@ -122,7 +126,10 @@ def _plain(cfg: DictConfig) -> dict[str, Any]:
 def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
     """The whole search; returns the output files. Every input is checked before the first trial."""
     search, study, evaluator = make_run(cfg, run_dir)
-    optimize(study, search, evaluator, grace=search.heartbeat.grace)
+    if search.workers > 1:  # small proxies gain little from a second thread, much from a second trial
+        torch.set_num_threads(1)
+    with local_workers(search.workers - 1, _worker, _plain(cfg), str(run_dir)):
+        optimize(study, search, evaluator, grace=search.heartbeat.grace)
     if search.latency is not None:  # the best candidates, predicted so far, are timed whole
         measure_finalists(study, ranked_trials(study), search.latency)
     files = write_outputs(study, search, evaluator, run_dir)
@@ -130,12 +137,26 @@ def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
     return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF), config_name="search")
-def _main(cfg: DictConfig) -> None:
+def _worker(config: dict[str, Any], run_dir: str) -> None:
+    """One more local worker (``workers=N``), in a spawned process: the run's config, already checked and
+    resolved by the first worker, joins the study that worker made."""
+    torch.set_num_threads(1)
+    _quiet()
+    search, study, evaluator = make_run(OmegaConf.create(config), Path(run_dir))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every worker; the first one reports
+        optimize(study, search, evaluator, grace=search.heartbeat.grace, progress=False)
+
+
+def _quiet() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the bar is Optuna's; the summary is ours
     # TPE's `group` option (conditional spaces) is marked experimental; it is what a conditional space needs.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="search")
+def _main(cfg: DictConfig) -> None:
+    _quiet()
     files = run(cfg, Path(HydraConfig.get().runtime.output_dir))
     print((files[-1]).read_text(), file=sys.stdout)
 

@@ -59,6 +59,7 @@ class Search:
     storage: str | None = None  # None: SQLite in the run directory
     study_name: str | None = None  # None: SPACE-BUDGET
     heartbeat: Heartbeat = dataclasses.field(default_factory=Heartbeat)
+    workers: int = 1  # processes on this machine, one torch thread each when more than one
 
 
 def load_space(name: str, resolution: int | None) -> SearchSpace:

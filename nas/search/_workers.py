@@ -1,4 +1,5 @@
-"""Any number of workers on one study: the same command, started on as many machines as there are.
+"""Any number of workers on one study: the same command, started on as many machines as there are,
+and ``workers=N`` processes on this machine (:func:`local_workers`).
 
 Each worker runs one trial at a time through ``study.optimize`` (so Optuna's heartbeat thread runs
 beside it) until ``n_trials`` trials are finished (complete or pruned) across all workers, counting
@@ -11,10 +12,13 @@ the one whose trial has the higher number gives it up as ``surplus`` (recorded a
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -28,6 +32,7 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 LIVE = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)  # finished, or will be
 MAX_FAILURES_IN_A_ROW = 5  # a worker whose every trial fails is misconfigured, not unlucky
 POLL_S = 1.0  # how often a waiting worker looks for dead workers' trials
+JOIN_S = 120.0  # how long local workers get to see the study finished and exit before they are stopped
 
 
 class Surplus(Exception):
@@ -52,7 +57,13 @@ class Tally:
 
 
 def optimize(
-    study: optuna.Study, search: Search, evaluator: Evaluator, *, grace: float = 60.0, poll: float = POLL_S
+    study: optuna.Study,
+    search: Search,
+    evaluator: Evaluator,
+    *,
+    grace: float = 60.0,
+    poll: float = POLL_S,
+    progress: bool = True,
 ) -> None:
     """Run trials until ``search.n_trials`` are finished in the study, by this worker and any others.
 
@@ -66,7 +77,7 @@ def optimize(
     if exact:
         trial_function = _guarded(trial_function, n)
     failures = 0
-    with tqdm(total=n, desc="trials", unit="trial", dynamic_ncols=True) as bar:
+    with tqdm(total=n, desc="trials", unit="trial", dynamic_ncols=True, disable=not progress) as bar:
         while (tally := Tally.of(study)).finished < n:
             bar.update(tally.finished - bar.n)
             if exact and not tally.waiting and tally.finished + tally.running >= n:
@@ -85,6 +96,29 @@ def optimize(
             else:
                 failures = 0
         bar.update(min(tally.finished, n) - bar.n)
+
+
+@contextlib.contextmanager
+def local_workers(count: int, target: Callable[..., None], *args: Any) -> Iterator[None]:
+    """``count`` more workers on this machine while the body runs (this process is one more): processes
+    running ``target(*args)``, which joins the study and runs :func:`optimize` like any other worker.
+    Spawned, not forked: a fork would copy this process's torch threads and open connections. When the
+    body ends the study is finished, so they exit on their own within a poll; any still alive after
+    ``JOIN_S`` seconds, or when the body raised (Ctrl-C included), is stopped, and its running trial comes
+    back through the heartbeat as any dead worker's does."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=target, args=args, name=f"worker-{i + 2}") for i in range(count)]
+    for process in processes:
+        process.start()
+    try:
+        yield
+        for process in processes:
+            process.join(JOIN_S)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
 
 
 def fail_orphans(study: optuna.Study, grace: float) -> list[int]:
@@ -131,4 +165,4 @@ def _guarded(
     return trial_function
 
 
-__all__ = ["FINISHED", "Surplus", "Tally", "optimize"]
+__all__ = ["FINISHED", "Surplus", "Tally", "local_workers", "optimize"]

@@ -42,6 +42,9 @@ CREATE_ATTEMPTS = 5
 # before using it, so that 100 workers need about 200 server connections, and a restarted server
 # costs a reconnect, not a failed trial. See the README's "Many workers".
 POOL = {"pool_size": 2, "max_overflow": 0, "pool_pre_ping": True}
+# SQLite locks the whole file for a write; local workers (``workers=N``) wait their turn rather than fail
+# a trial after sqlite3's default 5 s.
+SQLITE = {"connect_args": {"timeout": 60}}
 
 
 @dataclass(frozen=True)
@@ -94,12 +97,18 @@ def _connect(url: str, heartbeat: Heartbeat | None, create: bool) -> RDBStorage:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         storage = RDBStorage(
             with_driver(url),
-            engine_kwargs=POOL if url.startswith(("postgresql", "mysql")) else None,
+            engine_kwargs=_engine_options(url),
             skip_table_creation=not create,
             **_heartbeat_options(heartbeat),
         )
     storage.get_all_studies()  # answers, and is an Optuna storage
     return storage
+
+
+def _engine_options(url: str) -> dict[str, Any] | None:
+    if url.startswith(("postgresql", "mysql")):
+        return POOL
+    return SQLITE if url.startswith("sqlite") else None
 
 
 def _heartbeat_options(heartbeat: Heartbeat | None) -> dict[str, Any]:

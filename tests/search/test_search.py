@@ -18,13 +18,16 @@ from nas._paths import CONF
 from nas.latency import Environment, LatencyTable, Setting, _predict, load_table, predict
 from nas.search import Evaluator, ProxyTask, run
 
-DATA = ["data=digits", "data.limit_train=64", "data.limit_val=32"]
+# One process: the tests' searches are tiny, and each repeats exactly (workers=N is tested on its own).
+DATA = ["data=digits", "data.limit_train=64", "data.limit_val=32", "workers=1"]
 FAST = ["evaluator=zero_cost", "evaluator.batch_size=8", *DATA]
 
 
 def config(tmp_path: Path, *overrides: str, fast: list[str] = FAST):
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("search", overrides=[*fast, f"storage=sqlite:///{tmp_path / 'study.db'}", *overrides])
+        return compose(
+            "search", overrides=["workers=1", *fast, f"storage=sqlite:///{tmp_path / 'study.db'}", *overrides]
+        )
 
 
 def trials(tmp_path: Path) -> list[dict[str, str]]:
@@ -211,6 +214,7 @@ def test_a_latency_table_from_another_machine_stops_the_search(tmp_path: Path, c
         (["space=nope"], "unknown space 'nope'; expected one of: families, mnas, mobilenetv3"),
         (["budget=300MB"], "budget: cannot read '300MB'; expected forms like 300MFLOPs"),
         (["n_trials=0"], "n_trials: expected an integer >= 1; got 0"),
+        (["workers=0"], "workers: expected an integer >= 1; got 0"),
         (["storage=postgresql://nobody@127.0.0.1:9/none"], "storage: cannot open"),
         (["budget=1MFLOPs"], "budget: no network of space 'mnas' meets 1MFLOPs: the smallest has"),
         (["sampler=nope"], "sampler: unknown choice 'nope'"),

@@ -21,7 +21,7 @@ import torch
 from optuna.trial import FrozenTrial, TrialState
 
 from nas import build_model, load_spec
-from nas.search import Heartbeat, make_storage, run
+from nas.search import Evaluator, Heartbeat, ProxyTask, make_storage, run
 from nas.study import journal_path, with_driver
 from tests.search.test_search import DATA, config
 
@@ -37,6 +37,7 @@ WORKER = [
     # A worker silent for 8 s is dead: short enough for a test, long enough for a busy 2-core machine.
     "heartbeat.interval=1",
     "heartbeat.grace=8",
+    "workers=1",
 ]
 
 
@@ -150,6 +151,44 @@ def test_a_search_killed_and_restarted_on_sqlite_loses_nothing(tmp_path: Path) -
     restarted = start(tmp_path, f"n_trials={n}")
     assert restarted.wait(timeout=600) == 0, (tmp_path / "worker.log").read_text()[-3000:]
     check_study(storage, name, tmp_path, n, killed)
+
+
+def test_local_workers_share_one_study_and_finish_exactly_n_trials(tmp_path: Path) -> None:
+    """``workers=2``: a second process joins the run's SQLite study; together they finish exactly
+    ``n_trials``, each trial whole, and the first worker writes the outputs."""
+    n, target = 6, "tests.search.test_workers.TwoWorkersEvaluator"
+    files = run(
+        config(tmp_path, f"n_trials={n}", "baselines=[]", "workers=2", f"evaluator._target_={target}"),
+        tmp_path,
+    )
+    study = optuna.load_study(study_name="mnas-300MFLOPs", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(complete) == n == len(study.trials)
+    assert len({t.user_attrs["worker"] for t in complete}) == 2  # both processes ran trials
+    assert len({t.user_attrs["sampler_seed"] for t in complete}) == 2  # and sampled apart
+    for t in complete:
+        _check_whole(t)
+    assert files[-1].name == "summary.md" and f"{n} trials ({n} complete)" in files[-1].read_text()
+
+
+class TwoWorkersEvaluator(Evaluator):
+    """Holds each trial until two workers have begun one, so that the test does not depend on how soon
+    the second process starts; every candidate scores 0.5."""
+
+    quality = "val_acc"
+
+    def __init__(self, task: ProxyTask, score: str = "", batch_size: int = 0) -> None:
+        pass
+
+    def evaluate(self, spec, trial) -> float:
+        deadline = time.monotonic() + 300
+        while len({t.user_attrs.get("worker") for t in trial.study.get_trials(deepcopy=False)} - {None}) < 2:
+            assert time.monotonic() < deadline, "no second worker joined the study"
+            time.sleep(0.2)
+        return 0.5
+
+    def describe(self) -> dict[str, object]:
+        return {"evaluator": "two workers"}
 
 
 def test_bad_database_urls_are_one_line_and_exit_status_2(postgres_url: str, tmp_path: Path) -> None:
