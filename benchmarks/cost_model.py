@@ -18,7 +18,7 @@ import thop
 import torch
 
 from nas import build_model, count_cost, zoo
-from nas._profile import profile_model
+from nas.arch import profile_model
 
 
 def time_call(fn, number: int) -> float:  # type: ignore[no-untyped-def]

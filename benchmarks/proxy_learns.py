@@ -30,10 +30,10 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from nas import dump_spec, load_spec
-from nas._paths import CONF
 from nas.data import cached_datamodule
 from nas.fidelity import sample_networks
 from nas.latency import device_name
+from nas.paths import CONF
 from nas.search import parse_budget
 from nas.spaces import load
 from nas.training import ProxySettings, proxy_spec, quick_fit

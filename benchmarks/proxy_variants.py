@@ -21,8 +21,8 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir
 
-from nas._paths import CONF
 from nas.fidelity import bootstrap_interval, kendall, paired_interval, plan, prepare, settings_from
+from nas.paths import CONF
 
 STUDY = ["space=mnas", "data=fashion_mnist", "n=24"]
 ONE_EPOCH = ["proxy_epochs=[1]", "evaluators=[params,train_1ep]"]
@@ -119,7 +119,9 @@ def _head(args: argparse.Namespace, n: int) -> list[str]:
         "x86_64, AMD EPYC, 2 cores, torch 2.13.0+cpu, one thread per training.",
         "",
         "Intervals are 90% bootstrap intervals over resamplings of the networks; the paired difference uses "
-        "the same resamplings for both variants. CPU seconds are one worker's process time per candidate.",
+        "the same resamplings for both variants. CPU seconds are one worker's process time per candidate; "
+        "they run higher when other work shares the 2 cores (the lr 0.02 and 0.04 rows were trained beside "
+        "other jobs: compare their ranking, not their seconds).",
         "",
         "| variant | Kendall tau [90%] | tau minus the first [90%, paired] | CPU s per candidate "
         f"| learn (>= {LEARNS:.2f}) | min / median val_acc |",

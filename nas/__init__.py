@@ -6,12 +6,21 @@ The public API: a network is an :class:`ArchSpec`; :func:`build_model` makes its
 
 from __future__ import annotations
 
-from nas._build import build_model
-from nas._cost import Cost, Shape
-from nas._count import cost_table, count_cost
-from nas._measure import measure_cost
-from nas._profile import profile_model
-from nas._spec import ArchSpec, ConvHead, Dense, HeadSpec, StageSpec, dump_spec, load_spec
+from nas.arch import (
+    ArchSpec,
+    ConvHead,
+    Dense,
+    HeadSpec,
+    StageSpec,
+    build_model,
+    cost_table,
+    count_cost,
+    dump_spec,
+    load_spec,
+    measure_cost,
+    profile_model,
+)
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 
 __version__ = "0.1.0"

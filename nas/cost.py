@@ -5,8 +5,8 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from nas._cli import arch_from_config, exits_on_usage_error, hydra_argv
-from nas._count import LayerCost, cost_table
+from nas.arch import LayerCost, cost_table
+from nas.cli import arch_from_config, exits_on_usage_error, hydra_argv
 
 
 def format_table(rows: list[LayerCost], title: str) -> str:

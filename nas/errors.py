@@ -1,5 +1,5 @@
 """The errors a user can fix, in a leaf module that imports nothing of the project: every command catches
-them (``nas._cli.exits_on_usage_error``) and prints one line, exit status 2, no traceback."""
+them (``nas.cli.exits_on_usage_error``) and prints one line, exit status 2, no traceback."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from nas._record import Record, check_range
-from nas._spec import ArchSpec, ConvHead, Dense, HeadSpec, StageSpec
+from nas.arch import ArchSpec, ConvHead, Dense, HeadSpec, StageSpec
 from nas.blocks import Block, make_divisible
+from nas.records import Record, check_range
 
 WIDTH_DIVISOR = 8  # channel counts stay multiples of 8 (see make_divisible)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 from nas import zoo
-from nas._count import count_cost
-from nas._paths import CONF, RESULTS
+from nas.arch import count_cost
+from nas.paths import CONF, RESULTS
 from nas.scaling import EFFICIENTNET, compound, scale
 
 COMMAND = "python -m nas.tables"

@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from nas._cli import arch_from_config, exits_on_usage_error, hydra_argv
+from nas.cli import arch_from_config, exits_on_usage_error, hydra_argv
 from nas.training import (
     OptimSettings,
     ProxySettings,

@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 
 from nas import scaling
-from nas._paths import ARCH
-from nas._record import check_one_of
-from nas._spec import ArchSpec, _plain, load_spec
+from nas.arch import ArchSpec, load_spec
 from nas.errors import SpecError
+from nas.paths import ARCH
+from nas.records import as_plain, check_one_of
 
 
 def names() -> list[str]:
@@ -42,7 +42,7 @@ def resolve(arch: str) -> ArchSpec:
 
 def from_data(data: Mapping[str, Any]) -> ArchSpec:
     """A spec from the contents of a zoo file (plain or scaled), e.g. a Hydra-composed ``cfg.arch``."""
-    data = _plain(data)
+    data = as_plain(data)
     if "scaled" not in data:
         return load_spec(data)
     unknown = sorted(set(data) - {"scaled", "name"})

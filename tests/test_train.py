@@ -11,8 +11,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from nas import build_model, load_spec
-from nas._cli import config_groups, rewrite_overrides
-from nas._paths import CONF
+from nas.cli import config_groups, rewrite_overrides
+from nas.paths import CONF
 from nas.train import run
 
 ROOT = Path(__file__).resolve().parent.parent

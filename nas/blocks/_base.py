@@ -9,9 +9,9 @@ from typing import ClassVar
 
 from torch import nn
 
-from nas._record import Record, check_one_of
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
+from nas.records import Record, check_one_of
 
 
 class Activation(enum.Enum):

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas._record import Record, check_one_of, check_range
 from nas.blocks._base import GATES, Activation, make_divisible
 from nas.errors import SpecError
+from nas.records import Record, check_one_of, check_range
 
 
 class ConvNormAct(nn.Sequential):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas._record import check_range
 from nas.blocks import costs
 from nas.blocks._base import Block
 from nas.blocks._layers import ConvNormAct
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
+from nas.records import check_range
 
 
 def _round(value: float) -> int:

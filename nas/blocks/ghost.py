@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas._record import check_range
 from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Projected, Residual, SqueezeExcite, se_module
 from nas.blocks.costs import Cost, Shape
 from nas.blocks.mbconv import KERNELS, _check_expansion, canonical_expansion, expanded_width
+from nas.records import check_range
 
 # ---------------------------------------------------------------------------------------------------------
 # ghost

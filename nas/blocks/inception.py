@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas._record import check_range
 from nas.blocks import costs
 from nas.blocks._base import Block, check_kernel
 from nas.blocks._layers import ConvNormAct
 from nas.blocks.costs import Cost, Shape
+from nas.records import check_range
 
 # torchvision's BasicConv2d uses the batch-norm epsilon of the TensorFlow Inception code; matching it
 # lets a spec-built module load torchvision's weights and compute the same outputs.

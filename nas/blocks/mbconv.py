@@ -9,12 +9,12 @@ from typing import TypeVar
 
 from torch import nn
 
-from nas._record import check_range
 from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel, make_divisible
 from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
+from nas.records import check_range
 
 KERNELS = (3, 5, 7)
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas._record import check_divisible, check_range
 from nas.blocks import costs
 from nas.blocks._base import Activation, Block
 from nas.blocks._layers import ConvNormAct, DropPath, ResidualUnit
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
+from nas.records import check_divisible, check_range
 
 
 class _ResidualUnit(ResidualUnit):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas._record import check_divisible, check_range
 from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Residual, channel_shuffle
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
+from nas.records import check_divisible, check_range
 
 # ---------------------------------------------------------------------------------------------------------
 # shufflenet_v1

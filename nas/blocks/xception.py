@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from nas._record import check_range
 from nas.blocks import costs
 from nas.blocks._base import Activation, Block
 from nas.blocks._layers import ConvNormAct, Projected, Residual
 from nas.blocks.costs import Cost, Shape
+from nas.records import check_range
 
 
 def _separable(cin: int, cout: int) -> nn.Sequential:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from nas._cli import exits_on_usage_error
+from nas.cli import exits_on_usage_error
 from nas.errors import UsageError
 from nas.report import open_storage, resolve_target, study_names
 from nas.study import hide_password

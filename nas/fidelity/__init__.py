@@ -21,8 +21,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from nas._cli import exits_on_usage_error, hydra_argv
-from nas._paths import CONF
+from nas.cli import exits_on_usage_error, hydra_argv
 from nas.errors import UsageError
 from nas.fidelity._jobs import Job
 from nas.fidelity._outputs import write
@@ -31,13 +30,16 @@ from nas.fidelity._sample import Candidate, sample_networks
 from nas.fidelity._settings import Combined, FidelitySettings, Reference, Training
 from nas.fidelity._stats import (
     Agreement,
+    Noise,
     agreement,
     bootstrap_interval,
     kendall,
     paired_interval,
+    seed_noise,
     top_quartile_recall,
 )
 from nas.fidelity._summary import Summary, summarise
+from nas.paths import CONF
 
 COMMAND = "python -m nas.fidelity"
 
@@ -93,6 +95,7 @@ __all__ = [
     "Candidate",
     "Combined",
     "FidelitySettings",
+    "Noise",
     "Reference",
     "Study",
     "Summary",
@@ -106,6 +109,7 @@ __all__ = [
     "prepare",
     "run",
     "sample_networks",
+    "seed_noise",
     "settings_from",
     "study_seconds",
     "summarise",

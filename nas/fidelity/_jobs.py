@@ -15,8 +15,7 @@ from typing import Any
 
 import torch
 
-from nas._count import count_cost
-from nas._spec import ArchSpec, load_spec
+from nas.arch import ArchSpec, count_cost, load_spec
 from nas.data import cached_datamodule, first_batch
 from nas.fidelity._settings import COSTS, TRAIN_PREFIX, Training
 from nas.search import zero_cost_score

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from nas.fidelity._run import Study, reference_seeds
-from nas.fidelity._stats import LEVEL
+from nas.fidelity._stats import LEVEL, seed_noise
 from nas.fidelity._summary import Summary
 from nas.latency import device_name
 
@@ -61,7 +61,7 @@ def write(study: Study, summary: Summary, command: str, wall_seconds: float) -> 
 
 def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) -> str:
     s = study.settings
-    c = summary.ceiling
+    c, noise = summary.ceiling, seed_noise(summary.per_seed)
     pct = round(LEVEL * 100)
     lines = [
         f"# How well each evaluator ranks `{s.space_name()}` networks on `{study.data_name}`",
@@ -77,7 +77,9 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         f"**Reference**: {_protocol(s.reference.training)}, seeds {', '.join(map(str, reference_seeds(s)))}; "
         f"the mean over seeds is the reference ({summary.reference_seconds:.0f} s per training). "
         f"Accuracies {min(summary.reference):.3f}-{max(summary.reference):.3f}.",
-        f"**Noise ceiling** (Kendall tau between reference seeds): **{c.tau:.2f}** [{c.lo:.2f}, {c.hi:.2f}].",
+        f"**Noise ceiling** (Kendall tau between reference seeds): **{c.tau:.2f}** [{c.lo:.2f}, {c.hi:.2f}]. "
+        f"A seed moves a network's accuracy by {noise.seed_sd:.4f} (standard deviation about its mean over "
+        f"seeds) where the networks' means spread by {noise.spread_sd:.4f}.",
         f"**Proxy trainings** (`train_<E>ep`): {_protocol(s.proxy, 'E')}, seed {s.seed}.",
         f"**combined**: the best {s.combined.keep:.0%} by {s.combined.score} trained {s.combined.epochs} "
         f"epoch{'s' if s.combined.epochs != 1 else ''} and ranked first by accuracy, the rest in the "

@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from nas._spec import dump_spec
+from nas.arch import dump_spec
 from nas.data import cached_datamodule
 from nas.errors import UsageError
 from nas.fidelity._jobs import (

@@ -6,8 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nas._count import count_cost
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec, count_cost
 from nas.errors import UsageError
 from nas.spaces import SearchSpace
 from nas.study import Budget, Metric, describe

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from nas._record import Record, check_range
 from nas.errors import SpecError
+from nas.records import Record, check_range
 from nas.search import ZERO_COST
 from nas.training import OptimSettings, ProxySettings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -85,6 +86,24 @@ def paired_interval(
     alpha = (1 - level) / 2
     lo, hi = np.quantile(diffs, [alpha, 1 - alpha])
     return float(lo), float(hi)
+
+
+class Noise(NamedTuple):
+    seed_sd: float  # how far one training lands from its network's mean over seeds
+    spread_sd: float  # how far the networks' means lie apart
+
+
+def seed_noise(per_seed: Sequence[Sequence[float]]) -> Noise:
+    """Why the noise ceiling is what it is: the seed-to-seed standard deviation of a network's accuracy
+    (pooled over networks, each with its own mean) beside the standard deviation of the networks' means.
+    Seeds reorder networks unless the first is small beside the second: for normal noise, tau between
+    two seeds is about (2 / pi) * asin(r), where r = 1 - seed_sd**2 / (the variance of one seed's
+    accuracies across networks)."""
+    values = np.asarray(per_seed, dtype=float)  # [seed][network]
+    if values.shape[0] < 2 or values.shape[1] < 2:
+        raise ValueError("seed_noise: expected at least 2 seeds of at least 2 networks")
+    within = values.var(axis=0, ddof=1).mean()
+    return Noise(float(np.sqrt(within)), float(values.mean(axis=0).std(ddof=1)))
 
 
 def agreement(score: Sequence[float], reference: Sequence[float], resamples: int, seed: int) -> Agreement:

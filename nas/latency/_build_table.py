@@ -10,7 +10,7 @@ from time import perf_counter
 
 from tqdm import tqdm
 
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec
 from nas.errors import SpecError
 from nas.latency._parts import Part, space_parts
 from nas.latency._predict import PART_PASSES, best_ms, calibrate, measure_part

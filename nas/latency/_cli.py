@@ -9,12 +9,12 @@ import hydra
 from omegaconf import DictConfig
 
 from nas import spaces
-from nas._cli import exits_on_usage_error
-from nas._paths import CONF, RESULTS
+from nas.cli import exits_on_usage_error
 from nas.errors import UsageError
 from nas.latency._build_table import build_table
 from nas.latency._config import open_table, setting_from_config, table_path
 from nas.latency._validate import validate, write_results
+from nas.paths import CONF, RESULTS
 
 COMMANDS = ("build", "validate")
 USAGE = "usage: python -m nas.latency build|validate [space=NAME device=cpu threads=1 n=50 ...]"

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nas._paths import LATENCY_TABLES
 from nas.errors import UsageError
 from nas.latency._table import Environment, LatencyTable, TableError, default_path, load_table
 from nas.latency._timing import Setting
+from nas.paths import LATENCY_TABLES
 
 
 def setting_from_config(cfg: Mapping[str, Any]) -> Setting:

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from nas._build import Head
-from nas._cost import Shape
-from nas._count import cost_table
-from nas._record import to_plain
-from nas._spec import ArchSpec, HeadSpec
+from nas.arch import ArchSpec, Head, HeadSpec, cost_table
 from nas.blocks import Block
+from nas.blocks.costs import Shape
+from nas.records import to_plain
 from nas.spaces import LayerInput
 
 

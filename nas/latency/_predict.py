@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from tqdm import tqdm
 
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec
 from nas.latency._parts import Part, network_parts
 from nas.latency._table import Calibration, LatencyTable
 from nas.latency._timing import Measurement, measure

@@ -27,8 +27,7 @@ from time import perf_counter
 import torch
 from torch import nn
 
-from nas._build import build_model
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec, build_model
 
 BACKENDS = ("eager", "torchscript", "compile")
 _SEED = 0  # latency does not depend on the weights' values; seeded only so that runs are repeatable

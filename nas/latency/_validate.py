@@ -11,7 +11,7 @@ from pathlib import Path
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
-from nas._count import count_cost
+from nas.arch import count_cost
 from nas.latency._build_table import random_networks
 from nas.latency._predict import NETWORK_PASSES, NETWORK_TIME_S, best_ms, measure_networks, predict
 from nas.latency._table import LatencyTable

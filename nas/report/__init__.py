@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nas._cli import exits_on_usage_error
+from nas.cli import exits_on_usage_error
 from nas.errors import UsageError
 from nas.report._content import Report
 from nas.report._report import FIGURE, REPORT, gather, write, write_report

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from nas._spec import ArchSpec, load_spec
+from nas.arch import ArchSpec, load_spec
 
 COLUMNS = ("stage", "block", "kernel", "expansion", "SE", "activation", "width", "repeats", "stride")
 

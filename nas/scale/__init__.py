@@ -22,8 +22,8 @@ import optuna
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from nas._cli import exits_on_usage_error, hydra_argv
-from nas._paths import CONF
+from nas.cli import exits_on_usage_error, hydra_argv
+from nas.paths import CONF
 from nas.scale._family import Member, largest_phi, match_multiplier, plan_family, single, train_family
 from nas.scale._grid import GridPoint, best_point, grid_points, grid_sampler, run_grid
 from nas.scale._outputs import Outcome, write_outputs

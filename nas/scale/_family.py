@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import optuna
 
-from nas._count import count_cost
-from nas._spec import ArchSpec, dump_spec
+from nas.arch import ArchSpec, count_cost, dump_spec
 from nas.scale._grid import GridPoint
 from nas.scale._proxy import ProxyTrainer, record_training
 from nas.scaling import Coefficients, compound, scale, scale_resolution

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import optuna
 
-from nas._count import count_cost
-from nas._record import Record, check_range
-from nas._spec import ArchSpec, dump_spec
+from nas.arch import ArchSpec, count_cost, dump_spec
+from nas.records import Record, check_range
 from nas.scale._plan import Plan
 from nas.scale._proxy import ProxyTrainer, record_training
 from nas.scaling import compound, scale

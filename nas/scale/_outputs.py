@@ -15,8 +15,7 @@ import optuna
 import torch
 import yaml
 
-from nas._count import count_cost
-from nas._spec import dump_spec
+from nas.arch import count_cost, dump_spec
 from nas.latency import device_name
 from nas.scale._family import KINDS, MEMBER, SINGLE, Member
 from nas.scale._grid import GridPoint, best_point, constraint_name

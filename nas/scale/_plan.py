@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nas import zoo
-from nas._count import count_cost
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec, count_cost
 from nas.errors import SpecError, UsageError
 from nas.study import Budget, Metric, describe, parse_budget
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import optuna
 
-from nas._count import Cost, count_cost
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec, count_cost
+from nas.blocks.costs import Cost
 from nas.search import ProxyTask, TrainEvaluator
 from nas.study import first_line, record, record_extra
 

@@ -24,9 +24,9 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from nas._cli import exits_on_usage_error, hydra_argv, instantiate_group
-from nas._paths import CONF
+from nas.cli import exits_on_usage_error, hydra_argv, instantiate_group
 from nas.errors import UsageError, check_count
+from nas.paths import CONF
 from nas.report import write_report
 from nas.search._evaluate import (
     CombinedEvaluator,
@@ -151,6 +151,8 @@ def _quiet() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the bar is Optuna's; the summary is ours
     # TPE's `group` option (conditional spaces) is marked experimental; it is what a conditional space needs.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    # Lightning 2.6 uses torch's LeafSpec, which torch 2.13 deprecates: once per trial, nothing to act on.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)`", category=FutureWarning)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
 

@@ -20,7 +20,7 @@ import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec
 from nas.data import first_batch
 from nas.errors import UsageError, check_count
 from nas.search._zero_cost import ZERO_COST, zero_cost_score

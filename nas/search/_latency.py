@@ -18,7 +18,7 @@ from typing import Any
 
 import optuna
 
-from nas._spec import load_spec
+from nas.arch import load_spec
 from nas.errors import check_count
 from nas.latency import (
     CALIBRATION_SEED,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-from nas._cost import Cost
-from nas._record import Record
+from nas.blocks.costs import Cost
+from nas.records import Record
 from nas.study import Budget, Metric
 
 

@@ -13,7 +13,7 @@ import torch
 import yaml
 
 import nas
-from nas._paths import ROOT
+from nas.paths import ROOT
 from nas.study import mask_config
 
 

@@ -17,8 +17,7 @@ import optuna
 from hydra.utils import instantiate
 
 from nas import spaces, zoo
-from nas._count import count_cost
-from nas._spec import dump_spec
+from nas.arch import count_cost, dump_spec
 from nas.errors import UsageError
 from nas.latency import predict
 from nas.search._evaluate import Evaluator

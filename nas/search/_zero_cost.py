@@ -20,8 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nas._build import Network, build_model
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec, Network, build_model
 
 # Activations that gate each unit on the sign of its input: zero (or a small negative value) for x < 0
 # and (close to) the identity for x > 0, so "input > 0" marks the unit's linear region, the ReLU notion
@@ -149,7 +148,7 @@ def _rescaler(exponents: list[int]) -> Callable[[nn.Module, tuple[Tensor, ...], 
 
 def _trunk(model: nn.Module) -> Iterator[nn.Module]:
     """Modules every path from input to output goes through: the children of nested ``nn.Sequential``s,
-    and of :class:`nas._build.Network`'s stem and stages (not of a subclass with its own ``forward``,
+    and of :class:`nas.arch.Network`'s stem and stages (not of a subclass with its own ``forward``,
     which may add a skip). Scaling a branch inside a block (a residual
     body) would change the block's function; scaling the whole signal between blocks does not."""
     if isinstance(model, Network):

@@ -28,10 +28,9 @@ from typing import Any, TypeVar
 
 import optuna
 
-from nas._cost import Shape
-from nas._count import head_cost
-from nas._spec import ArchSpec, HeadSpec, StageSpec
+from nas.arch import ArchSpec, HeadSpec, StageSpec, head_cost
 from nas.blocks import Block
+from nas.blocks.costs import Shape
 from nas.errors import SpecError
 from nas.scaling import scale_head, scale_resolution, scale_stage
 from nas.spaces._stage import LayerInput, Scaling, StageTemplate, stage_cost, stage_layers

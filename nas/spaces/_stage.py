@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from nas._cost import Cost, Shape
-from nas._spec import StageSpec, step
+from nas.arch import StageSpec, step
 from nas.blocks import BLOCKS, Block
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 from nas.scaling import scale_block, scale_depth, scale_width
 from nas.spaces._template import Chooser, Node, parse, resolve, values

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from nas._record import Record
 from nas.errors import SpecError, UsageError
+from nas.records import Record
 
 FORMS = "expected forms like 300MFLOPs, 0.3GFLOPs, 5Mparams, 25ms, or a list [300MFLOPs,5Mparams]"
 

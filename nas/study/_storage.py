@@ -32,8 +32,8 @@ from optuna.storages import (
 )
 from optuna.storages.journal import JournalFileBackend
 
-from nas._record import Record, check_range
 from nas.errors import UsageError
+from nas.records import Record, check_range
 
 JOURNAL = "journal:"
 CREATE_ATTEMPTS = 5

@@ -12,8 +12,7 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from nas._count import count_cost
-from nas._spec import ArchSpec, dump_spec
+from nas.arch import ArchSpec, count_cost, dump_spec
 from nas.training._module import ImageClassifier
 
 

@@ -12,8 +12,7 @@ from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel
 from torchmetrics.classification import MulticlassAccuracy
 
-from nas._build import build_model
-from nas._spec import ArchSpec, dump_spec, load_spec
+from nas.arch import ArchSpec, build_model, dump_spec, load_spec
 from nas.blocks import residual_bodies
 from nas.training._settings import Optimizer, OptimSettings
 

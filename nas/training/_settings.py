@@ -6,9 +6,9 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from nas._record import Record, check_one_of, check_range
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec
 from nas.errors import SpecError
+from nas.records import Record, check_one_of, check_range
 from nas.scaling import Coefficients, scale
 
 

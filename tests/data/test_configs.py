@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from nas import data
-from nas._paths import CONF
+from nas.paths import CONF
 
 CLASSES = {
     "digits": data.DigitsDataModule,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from nas._cli import config_groups, rewrite_overrides
-from nas._paths import CONF
+from nas.cli import config_groups, rewrite_overrides
 from nas.fidelity import FidelitySettings, settings_from
+from nas.paths import CONF
 
 TINY_SPACE = """
 name: tiny

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import nas.fidelity._run as run_module
-from nas._paths import ROOT
 from nas.fidelity import plan, prepare, run, study_seconds
 from nas.fidelity._jobs import run_job
 from nas.fidelity._journal import Journal
+from nas.paths import ROOT
 from tests.data.test_fashion_mnist import write_fashion
 from tests.fidelity.conftest import FAST, TINY_SPACE, settings
 

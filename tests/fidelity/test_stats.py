@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nas.fidelity import agreement, bootstrap_interval, kendall, paired_interval, top_quartile_recall
+from nas.fidelity import (
+    agreement,
+    bootstrap_interval,
+    kendall,
+    paired_interval,
+    seed_noise,
+    top_quartile_recall,
+)
 
 
 def test_kendall_is_tau_b_and_plus_or_minus_one_for_a_monotone_order() -> None:
@@ -53,3 +60,28 @@ def test_the_paired_interval_is_zero_for_equal_rankings_and_positive_for_a_bette
     assert 0 < lo <= hi < 1  # better on every resampling, and noisy still ranks far above chance
     with pytest.raises(ValueError, match="one per network"):
         paired_interval(noisy, reference[:-1], reference, resamples=10, seed=0)
+
+
+def test_seed_noise_separates_what_a_seed_moves_from_how_networks_differ() -> None:
+    means = [0.70, 0.75, 0.80, 0.85]
+    noise = seed_noise([[m + 0.01 for m in means], [m - 0.01 for m in means]])
+    assert noise.seed_sd == pytest.approx(0.01 * np.sqrt(2))  # sample sd of (m + d, m - d) is d * sqrt(2)
+    assert noise.spread_sd == pytest.approx(np.std(means, ddof=1))
+    assert seed_noise([means, means]).seed_sd == 0.0
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        seed_noise([means])
+
+
+def test_the_ceiling_follows_seed_noise_against_spread() -> None:
+    """Simulated networks: tau between two seeds sits near (2 / pi) asin(r) and falls as seeds get noisier."""
+    rng = np.random.default_rng(0)
+    means = rng.normal(0.8, 0.03, size=400)
+    taus = []
+    for sd in (0.005, 0.015, 0.03):
+        seeds = [means + rng.normal(0, sd, means.size) for _ in range(2)]
+        noise = seed_noise(seeds)
+        assert noise.seed_sd == pytest.approx(sd, rel=0.1)
+        expected = 2 / np.pi * np.arcsin(1 - noise.seed_sd**2 / np.var(seeds[0], ddof=1))
+        taus.append(kendall(seeds[0], seeds[1]))
+        assert taus[-1] == pytest.approx(expected, abs=0.05), sd
+    assert taus[0] > taus[1] > taus[2]

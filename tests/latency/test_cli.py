@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from nas._paths import CONF, ROOT
 from nas.latency import _build_table, load_table
 from nas.latency._cli import run
 from nas.latency._parts import space_parts
+from nas.paths import CONF, ROOT
 
 
 def config(*overrides: str):

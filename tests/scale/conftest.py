@@ -8,8 +8,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from nas._cli import config_groups, rewrite_overrides
-from nas._paths import CONF
+from nas.cli import config_groups, rewrite_overrides
+from nas.paths import CONF
 
 TINY = """
 name: tiny

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from nas import count_cost, load_spec
-from nas._paths import ROOT
+from nas.paths import ROOT
 from nas.scale import run, single
 from nas.scaling import scale
 from tests.scale.conftest import FAST, SMALL_GRID, TINY, config

@@ -19,7 +19,7 @@ import torch.distributed as dist
 from hydra import compose, initialize_config_dir
 
 from nas import zoo
-from nas._paths import CONF
+from nas.paths import CONF
 from nas.search import TrainEvaluator, proxy_task
 
 TWO_CPU_PROCESSES = ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp"]

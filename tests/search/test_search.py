@@ -14,8 +14,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from nas import build_model, load_spec
-from nas._paths import CONF
 from nas.latency import Environment, LatencyTable, Setting, _predict, load_table, predict
+from nas.paths import CONF
 from nas.search import Evaluator, ProxyTask, run
 
 # One process: the tests' searches are tiny, and each repeats exactly (workers=N is tested on its own).
@@ -85,7 +85,7 @@ def test_every_trial_records_what_re_running_it_needs(tmp_path: Path) -> None:
     from omegaconf import OmegaConf
 
     import nas
-    from nas._paths import ROOT
+    from nas.paths import ROOT
 
     cfg = config(tmp_path, "n_trials=2", "baselines=[]", "seed=3")
     run(cfg, tmp_path)
@@ -222,7 +222,7 @@ def test_a_latency_table_from_another_machine_stops_the_search(tmp_path: Path, c
 )
 def test_bad_input_is_one_line_and_exit_status_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "nas.search", *args, f"hydra.run.dir={tmp_path}", *FAST],
+        [sys.executable, "-m", "nas.search", f"hydra.run.dir={tmp_path}", *FAST, *args],  # args override FAST
         capture_output=True,
         text=True,
         timeout=300,

@@ -6,7 +6,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from nas import ArchSpec, ConvHead, Dense, HeadSpec, SpecError, StageSpec
-from nas._spec import Classifier
+from nas.arch import Classifier
 from nas.blocks import Activation, Conv, PoolMode
 from tests.strategies._case import BlockCase
 

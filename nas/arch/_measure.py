@@ -8,7 +8,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from nas._cost import BYTES_PER_ELEMENT, Cost
+from nas.blocks.costs import BYTES_PER_ELEMENT, Cost
 
 _aten = torch.ops.aten
 # The ops that carry a convolution's or a fully connected layer's work, and the argument that is the

@@ -13,7 +13,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from nas.errors import SpecError
@@ -200,3 +200,12 @@ def _coerce_plain(path: str, value: Any, tp: type) -> Any:
     if not isinstance(value, tp):
         raise SpecError(path, f"expected {tp.__name__}; got {_type_name(value)}")
     return value
+
+
+def as_plain(data: Any) -> Any:
+    """Mappings and sequences of any kind (OmegaConf's containers too) as dicts and lists."""
+    if isinstance(data, Mapping):
+        return {k: as_plain(v) for k, v in data.items()}
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        return [as_plain(v) for v in data]
+    return data

@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
 
-from nas._cost import Cost, Shape
-from nas._record import Record, check_one_of, check_range
 from nas.blocks import BLOCKS, Activation, Block, PoolMode
+from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
+from nas.records import Record, as_plain, check_one_of, check_range
 
 _STAGE_KEYS = ("block", "out", "repeats", "stride")
 
@@ -277,7 +277,7 @@ class ArchSpec(Record):
 def load_spec(source: str | Path | Mapping[str, Any]) -> ArchSpec:
     """An :class:`ArchSpec` from a YAML file, YAML text, or a mapping (OmegaConf configs included)."""
     if isinstance(source, Mapping):
-        data = _plain(source)
+        data = as_plain(source)
     else:
         path = Path(source)
         if "\n" not in str(source) and path.suffix in (".yaml", ".yml"):
@@ -299,15 +299,6 @@ def dump_spec(spec: ArchSpec) -> str:
     order = ["name", "in_channels", "resolution", "drop_path", "stem", "stages", "head"]
     ordered = {k: data[k] for k in order if k in data}
     return yaml.dump(ordered, Dumper=_FlowStagesDumper, sort_keys=False, width=110)
-
-
-def _plain(data: Any) -> Any:
-    """Mappings and sequences of any kind (OmegaConf's containers too) as dicts and lists."""
-    if isinstance(data, Mapping):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
-        return [_plain(v) for v in data]
-    return data
 
 
 class _FlowStagesDumper(yaml.SafeDumper):

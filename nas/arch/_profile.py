@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nas._cost import BYTES_PER_ELEMENT, Cost
+from nas.blocks.costs import BYTES_PER_ELEMENT, Cost
 
 
 def _zero(module: nn.Module, inputs: Any, output: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nas._spec import ArchSpec, Classifier, HeadSpec
+from nas.arch._spec import ArchSpec, Classifier, HeadSpec
 from nas.blocks import Activation, ConvNormAct, PoolMode
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nas import _cost
-from nas._cost import Cost, Shape
-from nas._spec import ArchSpec, Classifier, HeadSpec
+from nas.arch._spec import ArchSpec, Classifier, HeadSpec
+from nas.blocks import costs
+from nas.blocks.costs import Cost, Shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,23 +33,23 @@ def cost_table(spec: ArchSpec, resolution: int | None = None, num_classes: int =
 
 
 def head_cost(head: HeadSpec, x: Shape, num_classes: int) -> tuple[Cost, Shape]:
-    total = _cost.ZERO
+    total = costs.ZERO
     if head.conv is not None:
-        total, x = _cost.conv(x, head.conv.out, 1)
+        total, x = costs.conv(x, head.conv.out, 1)
     if head.classifier is Classifier.CONV:
-        classifier, _ = _cost.conv(x, num_classes, 1, bias=True, norm=False)
+        classifier, _ = costs.conv(x, num_classes, 1, bias=True, norm=False)
         return total + classifier, Shape(num_classes, 1, 1)
     features = x.c * head.pool_size * head.pool_size
     for dense in head.hidden:
-        total += _cost.linear(features, dense.out)
+        total += costs.linear(features, dense.out)
         features = dense.out
-    return total + _cost.linear(features, num_classes), Shape(num_classes, 1, 1)
+    return total + costs.linear(features, num_classes), Shape(num_classes, 1, 1)
 
 
 def count_cost(spec: ArchSpec, resolution: int | None = None, *, num_classes: int = 1000) -> Cost:
     """MACs, parameters and activation bytes of ``spec`` at ``resolution`` (default: the spec's own).
 
-    Exactly what the built model does (see :mod:`nas._cost` for the conventions), in microseconds.
+    Exactly what the built model does (see :mod:`nas.blocks.costs` for the conventions), in microseconds.
     """
     macs = params = traffic = 0  # plain sums: this runs for every candidate a search looks at
     last = Shape(spec.in_channels, spec.resolution, spec.resolution)

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 from omegaconf import DictConfig
 
 from nas import zoo
-from nas._paths import CONF
-from nas._spec import ArchSpec
+from nas.arch import ArchSpec
 from nas.errors import USAGE_ERROR, SpecError, UsageError
+from nas.paths import CONF
 
 T = TypeVar("T")
 
