@@ -60,6 +60,8 @@ from nas.study import (
 )
 from nas.training import OptimSettings, ProxySettings
 
+log = logging.getLogger("nas.search")
+
 # The config becomes typed settings here, at the command's edge: below this module nothing reads a
 # DictConfig. `prepare` and `proxy_task` are the two halves (what to search, how to evaluate).
 
@@ -72,6 +74,15 @@ def prepare(cfg: DictConfig) -> Search:
     num_classes = check_count("num_classes", plain["num_classes"], 1)
     seed = check_count("seed", plain["seed"], 0)
     check_reachable(space, budgets, num_classes)
+    latency = open_latency(plain["latency"], space, num_classes) if needs_latency(budgets) else None
+    workers = check_count("workers", plain["workers"], 1)
+    if latency is not None and workers > 1:
+        log.warning(
+            "workers: 1, not %d, under a latency budget: the table times parts as candidates need them, "
+            "and a training beside a timing would slow it",
+            workers,
+        )
+        workers = 1
     return Search(
         space=space,
         budgets=budgets,
@@ -79,14 +90,14 @@ def prepare(cfg: DictConfig) -> Search:
         num_classes=num_classes,
         n_trials=check_count("n_trials", plain["n_trials"], 1),
         baselines=find_baselines(plain["baselines"], space),
-        latency=open_latency(plain["latency"], space, num_classes) if needs_latency(budgets) else None,
+        latency=latency,
         record=provenance(seed, plain),
         seed=seed,
         sampler=plain["sampler"],
         storage=plain["storage"],
         study_name=plain["study_name"],
         heartbeat=Heartbeat.from_data(plain["heartbeat"], "heartbeat"),
-        workers=check_count("workers", plain["workers"], 1),
+        workers=workers,
     )
 
 

@@ -175,9 +175,11 @@ def test_a_latency_budget_is_predicted_for_every_candidate_and_measured_for_the_
         f"latency.table={table}",
         "latency.calibration=2",
         "latency.finalists=1",
+        "workers=2",  # one all the same: a training beside a timing would slow it
     )
     run(cfg, tmp_path)
     study = optuna.load_study(study_name="mnas-60MFLOPs-6ms", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 1
     grown = load_table(table)  # saved with every candidate's parts: predicting again times nothing
     assert grown.calibration is not None and grown.calibration.networks == 2
     rows = {int(r["number"]): r for r in trials(tmp_path)}
