@@ -240,7 +240,7 @@ class ImageDataModule(L.LightningDataModule):
     """Base of the image data modules: batches of ``(float32 [N, C, H, W] normalized, int64 [N])``.
 
     Subclasses set ``name`` and ``num_classes`` and implement :meth:`load` and the two transform lists.
-    Constructors only store their arguments: bad values raise :class:`~nas.cli.UsageError` from
+    Constructors only store their arguments: bad values raise :class:`~nas.errors.UsageError` from
     :meth:`setup`, outside ``hydra.utils.instantiate`` (which would wrap them in its own exception).
     """
 

@@ -25,7 +25,7 @@ def names() -> list[str]:
 def load(name: str) -> SearchSpace:
     """A shipped space by name, or a space file by path (``my_space.yaml``).
 
-    An unknown name is a :class:`nas.cli.UsageError` listing the spaces; a bad file a
+    An unknown name is a :class:`nas.errors.UsageError` listing the spaces; a bad file a
     :class:`SpecError` naming the path of the bad entry, prefixed with the file name.
     """
     path = Path(name) if name.endswith((".yaml", ".yml")) else SEARCH_SPACES / f"{name}.yaml"
