@@ -209,3 +209,6 @@ def as_plain(data: Any) -> Any:
     if isinstance(data, Sequence) and not isinstance(data, str | bytes):
         return [as_plain(v) for v in data]
     return data
+
+
+__all__ = ["Record", "as_plain", "check_divisible", "check_one_of", "check_range", "to_plain"]

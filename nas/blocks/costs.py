@@ -135,3 +135,18 @@ def squeeze_excite(channels: int, squeezed: int) -> Cost:
     """Global pooling, then two 1x1 convolutions with bias on the pooled vector (Hu et al., 2018)."""
     weights = 2 * channels * squeezed
     return _new(Cost, (weights, weights + channels + squeezed, 2 * (channels + squeezed) * BYTES_PER_ELEMENT))
+
+
+__all__ = [
+    "BYTES_PER_ELEMENT",
+    "ZERO",
+    "Cost",
+    "Shape",
+    "conv",
+    "conv_out",
+    "linear",
+    "norm",
+    "pool",
+    "pool_out",
+    "squeeze_excite",
+]

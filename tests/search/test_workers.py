@@ -37,7 +37,6 @@ WORKER = [
     # A worker silent for 8 s is dead: short enough for a test, long enough for a busy 2-core machine.
     "heartbeat.interval=1",
     "heartbeat.grace=8",
-    "workers=1",
 ]
 
 
