@@ -4,7 +4,6 @@ training, baselines from the zoo in the same study, everything recorded as trial
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 import time
@@ -117,7 +116,11 @@ def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path)
         "pruner": pruner,
         "directions": search.objective.directions(search.budgets),
     }
-    identity = {"space": search.space.name, "space_digest": _digest(search.space), "budget": _budgets(search)}
+    identity = {
+        "space": search.space.name,
+        "space_digest": search.space.fingerprint(),
+        "budget": _budgets(search),
+    }
     try:
         study = optuna.create_study(**options, sampler=_sampler(search.sampler, search.seed))
     except optuna.exceptions.DuplicatedStudyError:  # another worker (or an earlier run) made it
@@ -144,11 +147,6 @@ def joining_seed(seed: int) -> int:
     started together do not draw the same first candidates, nor a resumed run its first ones again.
     The worker that creates the study uses ``seed`` itself, so a single fresh run is reproducible."""
     return int(np.random.SeedSequence([seed, os.getpid(), time.time_ns()]).generate_state(1)[0])
-
-
-def _digest(space: SearchSpace) -> str:
-    """A short fingerprint of the space's every choice: the same name with other options differs."""
-    return hashlib.sha256(repr(space).encode()).hexdigest()[:12]
 
 
 def _budgets(search: Search) -> str:

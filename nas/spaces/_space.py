@@ -18,7 +18,9 @@ chooses among kinds). A single option is fixed, not a parameter.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import itertools
 import math
 import random
@@ -50,6 +52,20 @@ _TOP_KEYS = (
     "head",
 )
 _SCALE_KEYS = ("width", "depth", "resolution")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Every layer a network of the space can hold, by where it sits: what weight sharing allocates.
+
+    ``stem[k]``: the stem's layer k; ``stages[i]``: any layer of stage i (its first, with the stride, and
+    the later ones), with ``depths[i]`` the most layers stage i can have; ``heads``: each head with its
+    input."""
+
+    stem: tuple[frozenset[LayerInput], ...]
+    stages: tuple[frozenset[LayerInput], ...]
+    depths: tuple[int, ...]
+    heads: frozenset[tuple[HeadSpec, Shape]]
 
 
 class NotInSpace(ValueError):
@@ -175,20 +191,58 @@ class SearchSpace:
     def layer_inputs(self) -> tuple[set[LayerInput], set[tuple[HeadSpec, Shape]]]:
         """Every distinct layer any network of the space contains (stem and stages, each with its input
         shape), and every distinct head with its input: what a latency lookup table must hold."""
-        layers: set[LayerInput] = set()
+        parts = self.parts()
+        return set().union(*parts.stem, *parts.stages), set(parts.heads)
+
+    def parts(self, width: float = 1.0) -> Parts:
+        """:class:`Parts` of the space, with every width multiplied by ``width`` (a proxy's)."""
+        stem: list[set[LayerInput]] = []
+        stages: list[set[LayerInput]] = [set() for _ in self.stages]
+        depths = [0 for _ in self.stages]
         heads: set[tuple[HeadSpec, Shape]] = set()
         for g in self._all_scalings():
+            g = dataclasses.replace(g, width=g.width * width)
             x = Shape(self.in_channels, g.resolution, g.resolution)
+            k = 0
             for stage in self._stem(g):
-                steps = list(stage_layers(stage, x))
-                layers |= {layer for layer, _, _ in steps}
-                x = steps[-1][2] if steps else x
+                for layer, _, y in stage_layers(stage, x):
+                    stem += [set()] if k == len(stem) else []
+                    stem[k].add(layer)
+                    k, x = k + 1, y
             shapes = {x}
-            for template in self.stages:
+            for i, template in enumerate(self.stages):
                 found, shapes = template.layer_inputs_from(shapes, g)
-                layers |= found
+                stages[i] |= found
+                depths[i] = max(depths[i], template.max_depth(g))
             heads |= {(self._head(g), y) for y in shapes}
-        return layers, heads
+        return Parts(
+            tuple(map(frozenset, stem)), tuple(map(frozenset, stages)), tuple(depths), frozenset(heads)
+        )
+
+    def depths(self, params: Mapping[str, Label]) -> tuple[int, ...]:
+        """How many layers each stage of the space has in the network ``params`` describe."""
+        counts = [0 for _ in self.stages]
+        parts = self._walk(_ParamsChooser(params))
+        next(parts)  # the global choices
+        for group, index, _ in parts:
+            if group == "stages":
+                counts[index] += 1
+        return tuple(counts)
+
+    def draw_params(self, rng: random.Random) -> dict[str, Label]:
+        """The parameters of a network drawn as :meth:`draw` draws it; ``rng`` needs only ``choice``."""
+        recorder = _Recorder(_RandomChooser(rng))
+        for _ in self._walk(recorder):  # every choice made, none kept but the parameters
+            pass
+        return recorder.params
+
+    def multipliers(self) -> list[tuple[float, float, float]]:
+        """Every (width, depth, resolution) multiplier the space chooses among."""
+        return list(self._multipliers())
+
+    def fingerprint(self) -> str:
+        """A short digest of the space's every choice: the same name with other options differs."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:12]
 
     # -- decoding -----------------------------------------------------------------------------------------
 
@@ -199,7 +253,7 @@ class SearchSpace:
         stem: list[StageSpec] = []
         stages: list[StageSpec] = []
         head = None
-        for group, part in parts:
+        for group, _, part in parts:
             if group == "stem":
                 stem.append(part)
             elif group == "stages":
@@ -217,15 +271,16 @@ class SearchSpace:
         )
 
     def _walk(self, chooser: Chooser) -> Iterator[Any]:
-        """The global choices, then ("stem"|"stages", StageSpec) layer by layer, then ("head", HeadSpec)."""
+        """The global choices, then ("stem"|"stages", stage index, StageSpec) layer by layer, then
+        ("head", 0, HeadSpec)."""
         g = self._globals(chooser)
         yield g
-        for stage in self._stem(g):
-            yield "stem", stage
+        for k, stage in enumerate(self._stem(g)):
+            yield "stem", k, stage
         for i, template in enumerate(self.stages):
             for stage in template.decode(i, chooser, g):
-                yield "stages", stage
-        yield "head", self._head(g)
+                yield "stages", i, stage
+        yield "head", 0, self._head(g)
 
     def _globals(self, chooser: Chooser) -> Scaling:
         mult = {k: resolve(self.scale[k], k, chooser, {}) for k in _SCALE_KEYS}
@@ -339,6 +394,18 @@ class _ParamsChooser:
         if label not in labels:
             raise SpecError(name, f"expected one of {', '.join(map(str, labels))}; got {label!r}")
         return label
+
+
+class _Recorder:
+    """Another chooser's choices, kept as parameters."""
+
+    def __init__(self, chooser: Chooser) -> None:
+        self.chooser = chooser
+        self.params: dict[str, Label] = {}
+
+    def choose(self, name: str, labels: tuple[Label, ...]) -> Label:
+        self.params[name] = self.chooser.choose(name, labels)
+        return self.params[name]
 
 
 class _First:

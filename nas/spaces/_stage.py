@@ -158,6 +158,10 @@ class StageTemplate:
                 total += count_node(self.out) * count_node(self.stride) * fixed * layer**n
         return total
 
+    def max_depth(self, g: Scaling) -> int:
+        """The most layers this stage can have under ``g``'s depth multiplier."""
+        return max(scale_depth(r, g.depth) for r in values(self.repeats, g.shared))
+
     def min_costs(self, x: Shape, g: Scaling, metric: str) -> dict[Shape, int]:
         """The smallest ``metric`` this stage can cost from input ``x``, for each output shape."""
         depths = sorted({scale_depth(r, g.depth) for r in values(self.repeats, g.shared)})

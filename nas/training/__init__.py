@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from nas.training._fit import TrainingFailed, fit, quick_fit, run_callbacks_and_loggers, write_run
-from nas.training._module import Diverged, ImageClassifier, warmup_cosine
+from nas.training._module import (
+    Diverged,
+    ImageClassifier,
+    configure_optimizers,
+    recalibrate_batch_norm,
+    warmup_cosine,
+)
 from nas.training._settings import Optimizer, OptimSettings, ProxySettings, proxy_spec
 
 __all__ = [
@@ -13,9 +19,11 @@ __all__ = [
     "Optimizer",
     "ProxySettings",
     "TrainingFailed",
+    "configure_optimizers",
     "fit",
     "proxy_spec",
     "quick_fit",
+    "recalibrate_batch_norm",
     "run_callbacks_and_loggers",
     "warmup_cosine",
     "write_run",

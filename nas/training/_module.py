@@ -104,25 +104,7 @@ class ImageClassifier(L.LightningModule):
         self.log("val_acc5", self.val_acc5)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        decay, no_decay = _weight_decay_groups(self.model)
-        groups = [
-            {"params": decay, "weight_decay": self.optim.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
-        o = self.optim
-        if o.name is Optimizer.SGD:
-            optimizer: torch.optim.Optimizer = torch.optim.SGD(
-                groups, lr=o.lr, momentum=o.momentum, nesterov=o.nesterov and o.momentum > 0
-            )
-        elif o.name is Optimizer.RMSPROP:
-            optimizer = torch.optim.RMSprop(groups, lr=o.lr, alpha=o.alpha, eps=o.eps, momentum=o.momentum)
-        else:
-            optimizer = torch.optim.AdamW(groups, lr=o.lr, betas=tuple(o.betas))
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        per_epoch = total / max(1, self.trainer.max_epochs or 1)
-        schedule = warmup_cosine(total, round(o.warmup_epochs * per_epoch), o.min_lr / o.lr)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return configure_optimizers(self.model, self.optim, self.trainer)
 
 
 def ema_with_warmup(decay: float):  # type: ignore[no-untyped-def]
@@ -178,13 +160,35 @@ def zero_init_residual(model: nn.Module) -> int:
     return count
 
 
+def configure_optimizers(model: nn.Module, o: OptimSettings, trainer: L.Trainer) -> dict[str, Any]:
+    """The optimizer ``o`` names over ``model``'s parameters, and its warm-up and cosine schedule per step
+    over the ``trainer``'s run (Lightning's ``configure_optimizers`` answer)."""
+    decay, no_decay = _weight_decay_groups(model)
+    groups = [
+        {"params": decay, "weight_decay": o.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if o.name is Optimizer.SGD:
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(
+            groups, lr=o.lr, momentum=o.momentum, nesterov=o.nesterov and o.momentum > 0
+        )
+    elif o.name is Optimizer.RMSPROP:
+        optimizer = torch.optim.RMSprop(groups, lr=o.lr, alpha=o.alpha, eps=o.eps, momentum=o.momentum)
+    else:
+        optimizer = torch.optim.AdamW(groups, lr=o.lr, betas=tuple(o.betas))
+    total = max(1, int(trainer.estimated_stepping_batches))
+    per_epoch = total / max(1, trainer.max_epochs or 1)
+    schedule = warmup_cosine(total, round(o.warmup_epochs * per_epoch), o.min_lr / o.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
 def _weight_decay_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
-    """Convolution and linear weights (decayed), and biases and norm parameters (not decayed)."""
+    """Convolution and linear weights (decayed), and biases and norm parameters (not decayed): told
+    apart by their dimensions, so that weights held outside their layers (a supernet's) split alike."""
     decay, no_decay = [], []
-    for module in model.modules():
-        for name, param in module.named_parameters(recurse=False):
-            is_weight = name == "weight" and isinstance(module, nn.Conv2d | nn.Linear)
-            (decay if is_weight else no_decay).append(param)
+    for param in model.parameters():
+        (decay if param.dim() >= 2 else no_decay).append(param)
     return decay, no_decay
 
 

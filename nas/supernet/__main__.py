@@ -1,0 +1,3 @@
+from nas.supernet._train import main
+
+main()

@@ -1,0 +1,151 @@
+"""Training a supernet with Lightning: the sandwich rule and in-place distillation (BigNAS, Yu et al. 2020,
+section 3.1), with Once-for-All's importance sorting of the expanded channels (Cai et al. 2020, section
+3.2)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torchmetrics.classification import MulticlassAccuracy
+
+from nas.errors import SpecError
+from nas.records import Record, check_range
+from nas.spaces import Label, SearchSpace
+from nas.supernet._net import Extreme, Setting, Subnet, Supernet
+from nas.supernet._sort import sort_channels
+from nas.training import OptimSettings, ProxySettings, configure_optimizers, recalibrate_batch_norm
+
+# The two subnets validated after every epoch, and the seed of their non-numeric choices (activation,
+# skip), fixed so that epochs compare the same networks.
+JUDGED = ("largest", "smallest")
+_JUDGED_SEED = 0
+
+
+@dataclass(frozen=True)
+class Recipe(Record):
+    """How a supernet trains beyond the optimizer: ``random`` subnets per step beside the largest and the
+    smallest (the sandwich rule), distillation of every smaller subnet from the largest one's outputs,
+    importance sorting of the expanded channels at every epoch, and the batches batch norm is
+    recalibrated on before a subnet is judged."""
+
+    random: int = 2
+    distill: bool = True
+    sort_channels: bool = True
+    calibration_batches: int = 20
+
+    def validate(self) -> None:
+        check_range("random", self.random, 0)
+        check_range("calibration_batches", self.calibration_batches, 1)
+        for name in ("distill", "sort_channels"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(name, f"expected true or false; got {getattr(self, name)!r}")
+
+
+def sandwich(space: SearchSpace, rng: random.Random, extra: int) -> list[dict[str, Label]]:
+    """The largest subnet, the smallest, and ``extra`` drawn at random: one training step's networks."""
+    return [
+        space.draw_params(Extreme(True, rng)),
+        space.draw_params(Extreme(False, rng)),
+        *(space.draw_params(rng) for _ in range(extra)),
+    ]
+
+
+class SupernetModule(L.LightningModule):
+    """A :class:`Supernet` trained with the sandwich rule. Its hyper-parameters hold the space itself (its
+    file's data), so a checkpoint rebuilds the supernet without the file; see :func:`nas.supernet.load`."""
+
+    def __init__(
+        self,
+        space: dict[str, Any],
+        setting: dict[str, Any],
+        optim: dict[str, Any],
+        recipe: dict[str, Any],
+        data: dict[str, Any],
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.space = SearchSpace.from_data(space)
+        self.save_hyperparameters(
+            {
+                "space": space,
+                "space_name": self.space.name,
+                "fingerprint": self.space.fingerprint(),
+                "setting": setting,
+                "optim": optim,
+                "recipe": recipe,
+                "data": data,
+                "seed": seed,
+            }
+        )
+        self.optim = OptimSettings.from_data(dict(optim), "optim")
+        self.recipe = Recipe.from_data(dict(recipe), "recipe")
+        proxy = ProxySettings.from_data(dict(setting["proxy"]), "proxy")
+        self.supernet = Supernet(
+            self.space, Setting(proxy, setting["in_channels"], setting["num_classes"], setting["resolution"])
+        )
+        self.seed = seed
+        num_classes = setting["num_classes"]
+        self.val_acc = nn.ModuleDict(
+            {name: MulticlassAccuracy(num_classes, average="micro") for name in JUDGED}
+        )
+        self._judged: dict[str, nn.Module] = {}
+
+    def subnet(self, params: dict[str, Label]) -> Subnet:
+        return self.supernet.subnet(params)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        images, labels = batch
+        rng = random.Random(f"{self.seed}-{self.global_step}")  # the same subnets when a run resumes
+        teacher = None
+        total = images.new_zeros(())
+        for k, params in enumerate(sandwich(self.space, rng, self.recipe.random)):
+            logits = self.supernet(images, self.subnet(params))
+            if teacher is None or not self.recipe.distill:
+                loss = F.cross_entropy(logits, labels, label_smoothing=self.optim.label_smoothing)
+            else:  # in-place distillation: the largest subnet's predictions are the smaller ones' targets
+                loss = torch.sum(-teacher * F.log_softmax(logits, dim=1), dim=1).mean()
+            if k == 0:
+                teacher = F.softmax(logits.detach(), dim=1)
+                self.log("train_loss", loss, prog_bar=True)
+            total = total + loss
+        if not torch.isfinite(total):
+            raise FloatingPointError(f"the training loss is {total.item()} at step {self.global_step}")
+        self.log("train_loss_sandwich", total)
+        return total
+
+    def on_train_epoch_start(self) -> None:
+        if self.recipe.sort_channels and self.current_epoch > 0:
+            optimizer = self.optimizers()
+            sort_channels(self.supernet, getattr(optimizer, "optimizer", optimizer))
+
+    def judged(self) -> dict[str, Subnet]:
+        rng = random.Random(_JUDGED_SEED)
+        return {name: self.subnet(self.space.draw_params(Extreme(name == "largest", rng))) for name in JUDGED}
+
+    def on_validation_epoch_start(self) -> None:
+        """The largest and smallest subnets extracted and their batch norm recalibrated, as a search
+        evaluates a candidate."""
+        loader = self.trainer.datamodule.train_dataloader()
+        self._judged = {}
+        for name, subnet in self.judged().items():
+            model = self.supernet.extract(subnet)
+            recalibrate_batch_norm(model, loader, self.recipe.calibration_batches)
+            self._judged[name] = model.eval()
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        images, labels = batch
+        for name, model in self._judged.items():
+            self.val_acc[name](model(images), labels)
+            self.log(f"val_acc_{name}", self.val_acc[name], prog_bar=True)
+
+    def on_validation_epoch_end(self) -> None:
+        self._judged = {}
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        return configure_optimizers(self.supernet, self.optim, self.trainer)
