@@ -46,6 +46,7 @@ from nas.search._study import (
     load_space,
     start_run,
 )
+from nas.search._supernet import SupernetEvaluator
 from nas.search._workers import local_workers, optimize
 from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_cost_score
 from nas.study import (
@@ -119,6 +120,7 @@ def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Eval
     the study, created or joined."""
     search = prepare(cfg)
     evaluator = instantiate_group(cfg.evaluator, "evaluator", proxy_task(cfg, run_dir))
+    evaluator.prepare(search.space)
     search, study = start_run(search, evaluator, run_dir)
     return search, study, evaluator
 
@@ -192,6 +194,7 @@ __all__ = [
     "ProxyTask",
     "Reward",
     "Search",
+    "SupernetEvaluator",
     "TrainEvaluator",
     "ZeroCostEvaluator",
     "describe",

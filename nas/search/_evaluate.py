@@ -24,6 +24,7 @@ from nas.arch import ArchSpec
 from nas.data import first_batch
 from nas.errors import UsageError, check_count
 from nas.search._zero_cost import ZERO_COST, zero_cost_score
+from nas.spaces import SearchSpace
 from nas.study import Attr, TrialRecord, record, record_extra
 from nas.training import OptimSettings, ProxySettings, TrainingFailed, fit, proxy_spec
 
@@ -40,6 +41,9 @@ class Evaluator(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
         """What the evaluation was, for the summary and the trials' attributes."""
+
+    def prepare(self, space: SearchSpace) -> None:  # noqa: B027 - most evaluators need nothing here
+        """Refuse, before the first trial, a space this evaluator cannot judge (a usage error)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,11 +9,13 @@ space as a standalone module with the inherited weights. A search evaluates cand
 from __future__ import annotations
 
 from nas.supernet._checkpoint import check_fits, extract, load, load_module
+from nas.supernet._evaluate import VAL_BATCH, inherited_accuracy, validation_set
 from nas.supernet._module import Recipe, SupernetModule, sandwich
 from nas.supernet._net import Extreme, Setting, Slot, Subnet, Supernet, check_space, crop
 from nas.supernet._sort import sort_channels
 
 __all__ = [
+    "VAL_BATCH",
     "Extreme",
     "Recipe",
     "Setting",
@@ -25,8 +27,10 @@ __all__ = [
     "check_space",
     "crop",
     "extract",
+    "inherited_accuracy",
     "load",
     "load_module",
     "sandwich",
     "sort_channels",
+    "validation_set",
 ]
