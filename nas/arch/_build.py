@@ -34,14 +34,12 @@ class Head(nn.Module):
             layers += [nn.Dropout(dense.dropout), nn.Linear(features, dense.out), dense.act.module()]
             features = dense.out
         layers += [nn.Dropout(head.dropout), nn.Linear(features, num_classes)]
-        self.classifier = nn.Sequential(*(m for m in layers if not _is_noop(m)))
+        # Dropout stays even at rate 0: a rate is a training setting, and the weights' names must not
+        # depend on it (a network extracted from a supernet loads into the same spec at any dropout).
+        self.classifier = nn.Sequential(*(m for m in layers if not isinstance(m, nn.Identity)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.conv(x)))
-
-
-def _is_noop(module: nn.Module) -> bool:
-    return isinstance(module, nn.Identity) or (isinstance(module, nn.Dropout) and module.p == 0.0)
 
 
 class Network(nn.Module):

@@ -3,7 +3,8 @@
 A seeded sample of a space, spread over the costs a budget allows, is trained with a reference protocol
 (longer than any proxy, several seeds: their agreement is the noise ceiling) and scored by every
 evaluator a search can use: parameter and MAC counts, the zero-cost scores, the proxy training at
-several epoch counts, and the search's ``combined`` screen. Each evaluator's Kendall tau and Spearman rho
+several epoch counts, the search's ``combined`` screen, and with ``supernet.ckpt=PATH`` the accuracy with a
+trained supernet's weights (``supernet``). Each evaluator's Kendall tau and Spearman rho
 against the reference, with bootstrap intervals, its top-quartile recall and its seconds per candidate go
 to ``results/fidelity_<space>_<data>.{json,md,png}``; every value to ``..._runs.csv``, which a rerun
 resumes from.
@@ -25,9 +26,9 @@ from nas.cli import exits_on_usage_error, hydra_argv
 from nas.errors import UsageError
 from nas.fidelity._jobs import Job
 from nas.fidelity._outputs import write
-from nas.fidelity._run import Study, execute, plan, prepare
+from nas.fidelity._run import Inherited, Study, execute, plan, prepare
 from nas.fidelity._sample import Candidate, sample_networks
-from nas.fidelity._settings import Combined, FidelitySettings, Reference, Training
+from nas.fidelity._settings import Combined, FidelitySettings, Reference, SupernetSettings, Training
 from nas.fidelity._stats import (
     Agreement,
     Noise,
@@ -95,10 +96,12 @@ __all__ = [
     "Candidate",
     "Combined",
     "FidelitySettings",
+    "Inherited",
     "Noise",
     "Reference",
     "Study",
     "Summary",
+    "SupernetSettings",
     "Training",
     "agreement",
     "bootstrap_interval",

@@ -47,6 +47,18 @@ def to_json(study: Study, summary: Summary) -> dict[str, Any]:
         },
         "n": len(summary.networks),
         "reference_seconds_per_training": summary.reference_seconds,
+        **({"supernet": _supernet_json(study)} if study.supernet is not None else {}),
+    }
+
+
+def _supernet_json(study: Study) -> dict[str, Any]:
+    i = study.supernet
+    assert i is not None
+    return {
+        "ckpt": i.ckpt,
+        "identity": i.identity,
+        "proxy": i.proxy.to_data(),
+        "calibration_batches": study.settings.supernet.calibration_batches,
     }
 
 
@@ -84,6 +96,7 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         f"**combined**: the best {s.combined.keep:.0%} by {s.combined.score} trained {s.combined.epochs} "
         f"epoch{'s' if s.combined.epochs != 1 else ''} and ranked first by accuracy, the rest in the "
         "score's order (the search's `evaluator=combined`).",
+        *_supernet_lines(study),
         "",
         f"| evaluator | Kendall tau [{pct}% bootstrap] | Spearman rho | top-quartile recall "
         "| s per candidate |",
@@ -100,13 +113,31 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         "",
         "Seconds per candidate are CPU seconds of one worker process on one thread (its process time, "
         "nearly the same whatever else shared the machine; the CSV keeps wall seconds too), training and "
-        "validation included; for `combined`, its score's time plus the trained fraction of the training's. "
+        "validation included; for `combined`, its score's time plus the trained fraction of the training's"
+        "; for `supernet`, one network's extraction, batch norm recalibration and validation (the "
+        "supernet is loaded once per study, not counted). "
         "Intervals resample the networks with replacement. Every training is a row of "
         f"`{study.journal.path.name}`; rerunning the command resumes and rewrites these files.",
     ]
     if summary.failed:
         lines.append(f"\n{summary.failed} value(s) failed and rank last; their errors are in the CSV.")
     return "\n".join(lines) + "\n"
+
+
+def _supernet_lines(study: Study) -> list[str]:
+    i, s = study.supernet, study.settings
+    if i is None:
+        return []
+    p = s.proxy
+    stride = "the spec's own" if i.proxy.stem_stride is None else str(i.proxy.stem_stride)
+    return [
+        f"**supernet**: the accuracy with the weights inherited from `{i.ckpt}` (space fingerprint and "
+        f"checkpoint sha256 `{i.identity}`), each network as the supernet makes it (width "
+        f"{i.proxy.width:g}, stem stride {stride}), its batch norm recalibrated on "
+        f"{s.supernet.calibration_batches} batches of {p.batch_size} of the proxy's training images (the "
+        f"same for every network), on the proxy's {p.limit_val or 'all'} validation images "
+        "(the search's `evaluator=supernet`)."
+    ]
 
 
 def _protocol(t: Any, epochs: str = "") -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm import tqdm
 
 from nas.arch import dump_spec
@@ -25,12 +26,24 @@ from nas.fidelity._jobs import (
     data_for,
     protocol_hash,
     run_job,
+    supernet_of,
 )
 from nas.fidelity._journal import Journal, Key
 from nas.fidelity._sample import Candidate, sample_networks
-from nas.fidelity._settings import COSTS, FidelitySettings, Training
+from nas.fidelity._settings import COSTS, SUPERNET, FidelitySettings, Training
 from nas.spaces import load
 from nas.study import parse_budget
+from nas.supernet import check_fits
+from nas.training import ProxySettings
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """The supernet the ``supernet`` evaluator inherits weights from, as checked before any job runs."""
+
+    ckpt: str
+    identity: str  # <space fingerprint>-<sha256 of the checkpoint>: its rows' protocol
+    proxy: ProxySettings  # how the supernet makes a network of a spec (its width, its stem's stride)
 
 
 @dataclass(frozen=True)
@@ -42,14 +55,25 @@ class Study:
     data_name: str
     sample: list[Candidate]
     journal: Journal
+    supernet: Inherited | None = None  # with the evaluator ``supernet`` only
 
     def protocol(self, job: Job) -> str:
         t = job.training
         assert t is not None
         extra: dict[str, Any] = {"split_seed": self.settings.seed}
+        data = {k: v for k, v in self.data.items() if k != "seed"}
+        if job.task is Task.SUPERNET:
+            # The supernet and the images it is judged on; nothing of the proxy's training (its epochs,
+            # network or optimizer), so that tuning the proxy keeps these rows and a new supernet does not.
+            extra |= {
+                "proxy_data": t.data_overrides(),
+                "supernet": job.identity,
+                "calibration_batches": job.calibration_batches,
+            }
+            return protocol_hash(data, None, extra)
         if job.task is Task.SCORES:
             extra["batch"] = job.batch
-        return protocol_hash({k: v for k, v in self.data.items() if k != "seed"}, t, extra)
+        return protocol_hash(data, t, extra)
 
     def keys(self, job: Job) -> dict[str, Key]:
         """The journal keys of the values ``job`` gives, by evaluator name."""
@@ -69,13 +93,22 @@ def prepare(settings: FidelitySettings, data: dict[str, Any], out: Path) -> Stud
             "data.split=test: a fidelity study ranks networks on the validation hold-out; the test set is "
             "for final reporting only"
         )
-    sample = sample_networks(load(settings.space), parse_budget(settings.budget), settings.n, settings.seed)
+    space = load(settings.space)
+    sample = sample_networks(space, parse_budget(settings.budget), settings.n, settings.seed)
+    inherited = None
+    if SUPERNET in settings.chosen():
+        ckpt = settings.supernet.ckpt
+        assert ckpt is not None  # the settings' validation: no evaluator supernet without a checkpoint
+        supernet, identity = supernet_of(ckpt)  # loaded here once: this process's jobs reuse it
+        check_fits(supernet, space, module.describe(), where=ckpt)
+        inherited = Inherited(ckpt, identity, supernet.setting.proxy)
     path = out / f"fidelity_{settings.space_name()}_{module.name}_runs.csv"
-    return Study(settings, data, module.name, sample, Journal(path))
+    return Study(settings, data, module.name, sample, Journal(path), inherited)
 
 
 def plan(study: Study) -> list[Job]:
-    """Every job of the study, cheapest first: scores, then proxies by epochs, then reference seeds."""
+    """Every job of the study, cheapest first: scores, the supernet's accuracies, then proxies by
+    epochs, then reference seeds."""
     s = study.settings
     jobs: list[Job] = []
     for c in study.sample:
@@ -90,6 +123,13 @@ def plan(study: Study) -> list[Job]:
                 s.zero_cost_batch,
             )
         )
+    if study.supernet is not None:
+        i = study.supernet
+        jobs += [
+            Job(Task.SUPERNET, c.spec.name, dump_spec(c.spec), s.seed, s.proxy, ckpt=i.ckpt,
+                identity=i.identity, calibration_batches=s.supernet.calibration_batches)
+            for c in study.sample
+        ]  # fmt: skip
     for epochs in s.train_epochs():
         training = s.proxy.replace(epochs=epochs)
         jobs += [Job(Task.PROXY, c.spec.name, dump_spec(c.spec), s.seed, training) for c in study.sample]
@@ -127,9 +167,17 @@ def execute(study: Study, jobs: list[Job]) -> int:
 def _results(study: Study, jobs: list[Job]) -> Iterator[tuple[Job, list[dict[str, Any]]]]:
     workers = study.settings.workers
     args = (study.data, study.settings.seed)
-    if workers == 1:
-        for job in jobs:
-            yield job, _guarded(job, *args, None)
+    # With one worker every job runs here; with more, the supernet's too (a few seconds each, with the
+    # supernet this process has loaded), on one thread like a worker's, before the workers start.
+    here = [j for j in jobs if workers == 1 or j.task is Task.SUPERNET]
+    threads = torch.get_num_threads()
+    try:
+        for job in here:
+            yield job, _guarded(job, *args, None if workers == 1 else 1)
+    finally:
+        torch.set_num_threads(threads)
+    jobs = [j for j in jobs if j.task is not Task.SUPERNET] if workers > 1 else []
+    if not jobs:
         return
     # One thread per worker: small networks use a core better this way, and each training's seconds are
     # then CPU-seconds of one core.
@@ -152,12 +200,14 @@ def _guarded(job: Job, data: dict[str, Any], split_seed: int, threads: int | Non
         traceback.print_exc()
         names = (*COSTS, *job.scores) if job.task is Task.SCORES else (job.evaluator,)
         arch = arch_hash(job.spec_yaml)
+        trained = job.task in (Task.PROXY, Task.REFERENCE)
+        epochs = job.training.epochs if trained and job.training is not None else 0
         return [
             {"network": job.name, "arch": arch, "macs": 0, "params": 0, "evaluator": e, "seed": job.seed,
-             "epochs": job.training.epochs if job.training and job.task is not Task.SCORES else 0,
+             "epochs": epochs,
              "value": float("nan"), "seconds": float("nan"), "cpu_seconds": float("nan"), "error": reason}
             for e in names
         ]  # fmt: skip
 
 
-__all__ = ["REFERENCE", "Study", "Training", "execute", "plan", "prepare", "reference_seeds"]
+__all__ = ["REFERENCE", "Inherited", "Study", "Training", "execute", "plan", "prepare", "reference_seeds"]

@@ -22,9 +22,11 @@ class Kind(enum.Enum):
     ZERO_COST = "zero_cost"  # one batch at initialisation
     TRAIN = "train"  # the proxy training for some epochs
     COMBINED = "combined"  # the search's screen-then-train evaluator
+    SUPERNET = "supernet"  # the accuracy with a trained supernet's weights (nas.supernet)
 
 
 COSTS = ("params", "macs")
+SUPERNET = "supernet"  # the evaluator's name, in the study only with a checkpoint (``supernet.ckpt``)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,19 @@ class Combined(Record):
 
 
 @dataclass(frozen=True)
+class SupernetSettings(Record):
+    """The ``supernet`` evaluator: each network's accuracy with the weights it inherits from the supernet
+    of ``ckpt`` (``python -m nas.supernet train``), its batch norm recalibrated on ``calibration_batches``
+    batches of the proxy's training images, on the proxy's validation hold-out."""
+
+    ckpt: str | None = None  # None: no such evaluator in the study
+    calibration_batches: int = 8
+
+    def validate(self) -> None:
+        check_range("calibration_batches", self.calibration_batches, 1)
+
+
+@dataclass(frozen=True)
 class FidelitySettings(Record):
     """Everything a study needs besides the data module's own config."""
 
@@ -101,6 +116,7 @@ class FidelitySettings(Record):
     proxy: Training = field(default_factory=Training)
     zero_cost_batch: int = 64
     combined: Combined = field(default_factory=Combined)
+    supernet: SupernetSettings = field(default_factory=SupernetSettings)
     reference: Reference = field(default_factory=Reference)
     default: str = "train_1ep"  # the search's default evaluator, marked in the outputs
     workers: int = 1  # trainings run side by side, one thread each
@@ -121,6 +137,12 @@ class FidelitySettings(Record):
                 raise SpecError(
                     "evaluators", f"unknown evaluator {name!r}; expected one of {', '.join(known)}"
                 )
+        if SUPERNET in self.evaluators and not self.supernet.ckpt:
+            raise SpecError(
+                "supernet.ckpt",
+                "evaluator supernet needs a checkpoint of python -m nas.supernet train "
+                "(supernet.ckpt=RUN_DIR/checkpoints/last.ckpt)",
+            )
         if self.default not in known:
             raise SpecError("default", f"{self.default!r} is none of the evaluators {', '.join(known)}")
 
@@ -130,11 +152,13 @@ class FidelitySettings(Record):
 
     def known_evaluators(self) -> tuple[str, ...]:
         trains = tuple(f"{TRAIN_PREFIX}{e}ep" for e in sorted(set(self.proxy_epochs)))
-        return (*COSTS, *ZERO_COST, *trains, "combined")
+        return (*COSTS, *ZERO_COST, SUPERNET, *trains, "combined")
 
     def chosen(self) -> tuple[str, ...]:
-        """The evaluators to rank, in the outputs' order."""
-        return tuple(e for e in self.known_evaluators() if not self.evaluators or e in self.evaluators)
+        """The evaluators to rank, in the outputs' order; ``supernet`` only with a checkpoint."""
+        if self.evaluators:
+            return tuple(e for e in self.known_evaluators() if e in self.evaluators)
+        return tuple(e for e in self.known_evaluators() if e != SUPERNET or self.supernet.ckpt)
 
     def train_epochs(self) -> tuple[int, ...]:
         """The proxy trainings the chosen evaluators need (combined needs its own epoch count)."""
@@ -159,4 +183,6 @@ def kind_of(name: str) -> Kind:
         return Kind.ZERO_COST
     if name == "combined":
         return Kind.COMBINED
+    if name == SUPERNET:
+        return Kind.SUPERNET
     return Kind.TRAIN

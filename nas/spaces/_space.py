@@ -58,13 +58,11 @@ _SCALE_KEYS = ("width", "depth", "resolution")
 class Parts:
     """Every layer a network of the space can hold, by where it sits: what weight sharing allocates.
 
-    ``stem[k]``: the stem's layer k; ``stages[i]``: any layer of stage i (its first, with the stride, and
-    the later ones), with ``depths[i]`` the most layers stage i can have; ``heads``: each head with its
-    input."""
+    ``stem[k]``: the stem's layer k; ``stages[i][r]``: the r-th layer of stage i (r = 0 takes the stride);
+    ``heads``: each head with its input."""
 
     stem: tuple[frozenset[LayerInput], ...]
-    stages: tuple[frozenset[LayerInput], ...]
-    depths: tuple[int, ...]
+    stages: tuple[tuple[frozenset[LayerInput], ...], ...]
     heads: frozenset[tuple[HeadSpec, Shape]]
 
 
@@ -192,13 +190,12 @@ class SearchSpace:
         """Every distinct layer any network of the space contains (stem and stages, each with its input
         shape), and every distinct head with its input: what a latency lookup table must hold."""
         parts = self.parts()
-        return set().union(*parts.stem, *parts.stages), set(parts.heads)
+        return set().union(*parts.stem, *(r for stage in parts.stages for r in stage)), set(parts.heads)
 
     def parts(self, width: float = 1.0) -> Parts:
         """:class:`Parts` of the space, with every width multiplied by ``width`` (a proxy's)."""
         stem: list[set[LayerInput]] = []
-        stages: list[set[LayerInput]] = [set() for _ in self.stages]
-        depths = [0 for _ in self.stages]
+        stages: list[list[set[LayerInput]]] = [[] for _ in self.stages]
         heads: set[tuple[HeadSpec, Shape]] = set()
         for g in self._all_scalings():
             g = dataclasses.replace(g, width=g.width * width)
@@ -212,11 +209,14 @@ class SearchSpace:
             shapes = {x}
             for i, template in enumerate(self.stages):
                 found, shapes = template.layer_inputs_from(shapes, g)
-                stages[i] |= found
-                depths[i] = max(depths[i], template.max_depth(g))
+                stages[i] += [set() for _ in range(len(found) - len(stages[i]))]
+                for r, repeat in enumerate(found):
+                    stages[i][r] |= repeat
             heads |= {(self._head(g), y) for y in shapes}
         return Parts(
-            tuple(map(frozenset, stem)), tuple(map(frozenset, stages)), tuple(depths), frozenset(heads)
+            tuple(map(frozenset, stem)),
+            tuple(tuple(map(frozenset, stage)) for stage in stages),
+            frozenset(heads),
         )
 
     def depths(self, params: Mapping[str, Label]) -> tuple[int, ...]:

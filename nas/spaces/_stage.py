@@ -158,10 +158,6 @@ class StageTemplate:
                 total += count_node(self.out) * count_node(self.stride) * fixed * layer**n
         return total
 
-    def max_depth(self, g: Scaling) -> int:
-        """The most layers this stage can have under ``g``'s depth multiplier."""
-        return max(scale_depth(r, g.depth) for r in values(self.repeats, g.shared))
-
     def min_costs(self, x: Shape, g: Scaling, metric: str) -> dict[Shape, int]:
         """The smallest ``metric`` this stage can cost from input ``x``, for each output shape."""
         depths = sorted({scale_depth(r, g.depth) for r in values(self.repeats, g.shared)})
@@ -179,23 +175,26 @@ class StageTemplate:
                     best[y] = min(best.get(y, cost), cost)
         return best
 
-    def layer_inputs_from(self, inputs: set[Shape], g: Scaling) -> tuple[set[LayerInput], set[Shape]]:
-        """:meth:`layer_inputs` from each of several input shapes, merged."""
-        layers: set[LayerInput] = set()
+    def layer_inputs_from(self, inputs: set[Shape], g: Scaling) -> tuple[list[set[LayerInput]], set[Shape]]:
+        """:meth:`layer_inputs` from each of several input shapes, merged repeat by repeat."""
+        layers: list[set[LayerInput]] = []
         outputs: set[Shape] = set()
         for x in inputs:
             found, shapes = self.layer_inputs(x, g)
-            layers |= found
+            layers += [set() for _ in range(len(found) - len(layers))]
+            for r, repeat in enumerate(found):
+                layers[r] |= repeat
             outputs |= shapes
         return layers, outputs
 
-    def layer_inputs(self, x: Shape, g: Scaling) -> tuple[set[LayerInput], set[Shape]]:
-        """Every distinct layer this stage can contain from input ``x``, and its possible output shapes.
+    def layer_inputs(self, x: Shape, g: Scaling) -> tuple[list[set[LayerInput]], set[Shape]]:
+        """Every distinct layer this stage can contain from input ``x``, by repeat (the first layer, the
+        second, ...), and its possible output shapes.
 
         Repeat by repeat, so that blocks whose output width follows from their input (a dense layer)
         are followed correctly; the later repeats of MBConv-like stages collapse onto one set of shapes."""
         depths = {scale_depth(r, g.depth) for r in values(self.repeats, g.shared)}
-        layers: set[LayerInput] = set()
+        layers: list[set[LayerInput]] = [set() for _ in range(max(depths))]
         outputs = {x} if 0 in depths else set()
         for kind, out, stride in itertools.product(
             self.kinds, values(self.out, g.shared), values(self.stride, g.shared)
@@ -209,7 +208,7 @@ class StageTemplate:
                     found, shapes = _layers_from(
                         kind, fixed, layer_values, shapes, cout, stride if r == 0 else 1, g
                     )
-                    layers |= found
+                    layers[r] |= found
                     if r + 1 in depths:
                         outputs |= shapes
         return layers, outputs

@@ -13,6 +13,7 @@ from nas.supernet._evaluate import VAL_BATCH, inherited_accuracy, validation_set
 from nas.supernet._module import Recipe, SupernetModule, sandwich
 from nas.supernet._net import Extreme, Setting, Slot, Subnet, Supernet, check_space, crop
 from nas.supernet._sort import sort_channels
+from nas.supernet._train import main, run
 
 __all__ = [
     "VAL_BATCH",
@@ -30,6 +31,8 @@ __all__ = [
     "inherited_accuracy",
     "load",
     "load_module",
+    "main",
+    "run",
     "sandwich",
     "sort_channels",
     "validation_set",

@@ -1,3 +1,3 @@
-from nas.supernet._train import main
+from nas.supernet import main
 
 main()

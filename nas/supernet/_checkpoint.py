@@ -57,7 +57,7 @@ def extract(supernet: Supernet, spec: ArchSpec) -> Network:
         params = supernet.space.encode(spec)
     except NotInSpace as err:
         raise UsageError(f"supernet: {err}") from None
-    return supernet.extract(supernet.subnet(params))
+    return supernet.extract(supernet.subnet(params, spec))
 
 
 def check_fits(supernet: Supernet, space: SearchSpace, data: Mapping[str, Any], where: str) -> None:

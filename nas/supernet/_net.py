@@ -215,13 +215,10 @@ class Supernet(nn.Module):
         check_space(space)
         self.space, self.setting = space, setting
         parts = dataclasses.replace(space, in_channels=setting.in_channels).parts(setting.proxy.width)
-        self.depths = parts.depths
         self.stem = nn.ModuleList(Place(_union(_layers(p))) for p in parts.stem)
         self.stages = nn.ModuleList(
-            nn.ModuleList(Place(union, template.kinds[0]) for _ in range(depth))
-            for union, depth, template in zip(
-                (_union(_layers(p)) for p in parts.stages), parts.depths, space.stages, strict=True
-            )
+            nn.ModuleList(Place(_union(_layers(repeat)), template.kinds[0]) for repeat in stage)
+            for stage, template in zip(parts.stages, space.stages, strict=True)
         )
         heads = {(head, x.c, setting.num_classes, 0) for head, x in parts.heads}
         self.head = Place(_union(heads))
@@ -231,12 +228,18 @@ class Supernet(nn.Module):
             return self.stem[slot.index]
         return self.stages[slot.index][slot.repeat]
 
-    def subnet(self, params: Mapping[str, Label]) -> Subnet:
-        """The network ``params`` (a trial's parameters) describe, as this supernet runs it."""
+    def subnet(self, params: Mapping[str, Label], spec: ArchSpec | None = None) -> Subnet:
+        """The network ``params`` (a trial's parameters) describe, as this supernet runs it; ``spec``, the
+        same network written otherwise (a zoo entry's stages and dropout), is built as written."""
         s = self.setting
-        spec = proxy_spec(self.space.decode(params), s.proxy, s.resolution).replace(in_channels=s.in_channels)
+        spec = self.space.decode(params) if spec is None else spec
+        spec = proxy_spec(spec, s.proxy, s.resolution).replace(in_channels=s.in_channels)
         slots = [Slot("stem", k, 0) for k in range(len(self.stem))]
         slots += [Slot("stages", i, r) for i, d in enumerate(self.space.depths(params)) for r in range(d)]
+        if len(slots) != len(spec.layers()):
+            raise UsageError(
+                f"supernet: {spec.name} has {len(spec.layers())} layers; its parameters give {len(slots)}"
+            )
         return Subnet(dict(params), spec, tuple(slots))
 
     def forward(self, x: torch.Tensor, subnet: Subnet) -> torch.Tensor:
@@ -282,8 +285,9 @@ def _shape_only(record: Any) -> Any:
 
 class Extreme:
     """An ``rng`` for :meth:`SearchSpace.draw_params` that picks the largest (or smallest) option of every
-    numeric choice (width, depth, expansion, kernel) and SE over none (none over SE); other choices
-    (activation, skip) at random: BigNAS's largest and smallest networks."""
+    numeric choice (width, depth, expansion, kernel), SE over none (none over SE) and, for the largest,
+    true over false (the skip connection); the other choices (activation) at random: BigNAS's largest
+    and smallest networks."""
 
     def __init__(self, largest: bool, rng: Any) -> None:
         self.largest, self.rng = largest, rng
@@ -295,4 +299,6 @@ class Extreme:
         if None in labels:
             present = [x for x in labels if x is not None]
             return present[0] if self.largest else None
+        if self.largest and any(x is True for x in labels):
+            return True
         return self.rng.choice(labels)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 
 from nas.cli import config_groups, rewrite_overrides
@@ -56,6 +58,16 @@ FAST = [
     "bootstrap=200",
     "workers=1",
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """The studies here (workers=1) on one thread, as a worker's: on a busy machine (2 cores shared with
+    other work) two threads per tiny training made a test study 20x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
