@@ -2,6 +2,8 @@
 
 Writes into the run directory (``hydra.run.dir``): the resolved config, ``metrics.json``, the trained
 ``spec.yaml``, ``checkpoints/last.ckpt`` and CSV and TensorBoard logs. ``ckpt_path=...`` resumes.
+``init=SUPERNET_CKPT`` fine-tunes the network from the weights it inherits from a trained supernet
+(``python -m nas.supernet train``), at the supernet's proxy setting.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from nas.cli import arch_from_config, exits_on_usage_error, hydra_argv
+from nas.supernet import check_fits, extract
+from nas.supernet import load as load_supernet
 from nas.training import (
     OptimSettings,
     ProxySettings,
@@ -38,11 +42,20 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")  # here, so that missing data is a usage error; Lightning's own call is a no-op
-    spec = proxy_spec(arch_from_config(cfg), proxy, datamodule.resolution)
+    arch = arch_from_config(cfg)
+    init = None
+    if cfg.get("init"):  # fine-tune a subnet of a supernet: its proxy setting, its inherited weights
+        supernet = load_supernet(cfg.init)
+        check_fits(supernet, supernet.space, datamodule.describe(), str(cfg.init))
+        proxy = supernet.setting.proxy
+        init = extract(supernet, arch).state_dict()
+    spec = proxy_spec(arch, proxy, datamodule.resolution)
     spec = spec.replace(in_channels=datamodule.in_channels)
     callbacks, loggers = run_callbacks_and_loggers(run_dir)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=str(run_dir))
-    metrics = fit(spec, datamodule, trainer, optim, ckpt_path=cfg.ckpt_path, channels_last=cfg.channels_last)
+    metrics = fit(
+        spec, datamodule, trainer, optim, ckpt_path=cfg.ckpt_path, channels_last=cfg.channels_last, init=init
+    )
     metrics["arch"] = spec.name
     metrics["evaluation"] = {
         **datamodule.describe(),
@@ -50,6 +63,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "width": proxy.width,
         "stem_stride": proxy.stem_stride,
         "seed": cfg.seed,
+        "init": str(cfg.init) if cfg.get("init") else None,
     }
     if trainer.is_global_zero:  # with strategy=ddp every process runs this command; one writes
         write_run(run_dir, spec, metrics)

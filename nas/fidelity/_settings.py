@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from nas.errors import SpecError
+from nas.errors import SpecError, UsageError
 from nas.records import Record, check_range
 from nas.search import ZERO_COST
 from nas.training import OptimSettings, ProxySettings
@@ -138,10 +138,9 @@ class FidelitySettings(Record):
                     "evaluators", f"unknown evaluator {name!r}; expected one of {', '.join(known)}"
                 )
         if SUPERNET in self.evaluators and not self.supernet.ckpt:
-            raise SpecError(
-                "supernet.ckpt",
-                "evaluator supernet needs a checkpoint of python -m nas.supernet train "
-                "(supernet.ckpt=RUN_DIR/checkpoints/last.ckpt)",
+            raise UsageError(
+                "supernet.ckpt: evaluator supernet needs a checkpoint of python -m nas.supernet train "
+                "(supernet.ckpt=RUN_DIR/checkpoints/last.ckpt)"
             )
         if self.default not in known:
             raise SpecError("default", f"{self.default!r} is none of the evaluators {', '.join(known)}")

@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 
 from nas import spaces, zoo
 from nas.arch import count_cost, dump_spec
-from nas.errors import UsageError
+from nas.errors import SpecError, UsageError
 from nas.latency import predict
 from nas.search._evaluate import Evaluator
 from nas.search._latency import Latency
@@ -93,10 +93,9 @@ def find_baselines(names: Any, space: SearchSpace) -> dict[str, dict[str, Any]]:
     for name in names:
         if name not in zoo.names():
             raise UsageError(f"baselines: unknown network {name!r}; expected zoo names or auto")
-        spec = zoo.get(name).replace(resolution=space.resolution)
-        try:
-            found[name] = space.encode(spec)
-        except NotInSpace as err:
+        try:  # a zoo network too deep for the space's resolution is no point of it either
+            found[name] = space.encode(zoo.get(name).replace(resolution=space.resolution))
+        except (NotInSpace, SpecError) as err:
             if not automatic:
                 raise UsageError(f"baselines: {err}") from None
     return found

@@ -64,15 +64,19 @@ def fit(
     *,
     ckpt_path: str | None = None,
     channels_last: bool = False,
+    init: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``spec`` on ``datamodule`` and return its metrics (``val_acc``, ``val_loss``, cost, speed).
 
+    ``init``: a state dict of ``spec``'s network to start from (fine-tuning inherited weights).
     Raises :class:`TrainingFailed` with a one-line reason when the run cannot finish; the traceback
     is kept in ``error.log`` of the trainer's root directory.
     """
     throughput = Throughput()
     trainer.callbacks.append(throughput)
     model = ImageClassifier(spec, datamodule.num_classes, optim, channels_last)
+    if init is not None:  # weights to start from (a supernet's, inherited), instead of a fresh start
+        model.model.load_state_dict(init)
     start = time.perf_counter()
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)

@@ -12,7 +12,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from nas import build_model, count_cost, measure_cost, zoo
+from nas import build_model, count_cost, dump_spec, measure_cost, zoo
 from nas.paths import CONF
 from nas.spaces import load as load_space
 from nas.supernet import (
@@ -28,12 +28,15 @@ from nas.supernet import (
 from nas.training import ProxySettings
 
 RESOLUTION = 32
-# A supernet of digits at 16 px: the tests' trainings take seconds.
+SPACE = Path(__file__).with_name("tiny.yaml")
+# A supernet of a small space on digits at 16 px, at the search's proxy: the trainings take seconds.
 TINY = [
+    f"space={SPACE}",
     "data=digits",
     "data.resolution=16",
     "data.limit_train=512",
     "data.limit_val=128",
+    "data.batch_size=32",
     "data.augment=false",
     "recipe.calibration_batches=2",
 ]
@@ -166,9 +169,14 @@ def supernet_config(*overrides: str):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny supernet trained for 4 epochs on digits; its run directory."""
+    """A small supernet trained for 6 epochs on digits; its run directory."""
     run_dir = tmp_path_factory.mktemp("supernet")
-    run(supernet_config("trainer.max_epochs=4", "optim.lr=0.1"), run_dir)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small convolutions: a second thread costs more than it gains
+    try:
+        run(supernet_config("trainer.max_epochs=6", "optim.lr=0.1"), run_dir)
+    finally:
+        torch.set_num_threads(threads)
     return run_dir
 
 
@@ -177,8 +185,8 @@ def test_a_tiny_supernet_learns_and_records_what_it_was_trained_for(trained: Pat
     assert '"val_acc_largest"' in metrics and '"val_acc_smallest"' in metrics
     module = torch.load(trained / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     record = module["hyper_parameters"]
-    assert record["space_name"] == "mnas"
-    assert record["fingerprint"] == load_space("mnas").fingerprint()
+    assert record["space_name"] == "tiny_mbconv"
+    assert record["fingerprint"] == load_space(str(SPACE)).fingerprint()
     assert record["data"]["dataset"] == "digits" and record["setting"]["resolution"] == 16
     assert record["recipe"]["random"] == 2 and record["optim"]["lr"] == 0.1
     lines = (trained / "csv" / "metrics.csv").read_text().splitlines()
@@ -194,10 +202,10 @@ def test_a_tiny_supernet_learns_and_records_what_it_was_trained_for(trained: Pat
 
 def test_training_resumes_from_its_checkpoint(trained: Path, tmp_path: Path) -> None:
     last = trained / "checkpoints" / "last.ckpt"
-    metrics = run(supernet_config("trainer.max_epochs=5", "optim.lr=0.1", f"ckpt_path={last}"), tmp_path)
-    assert metrics["epochs"] == 5
+    metrics = run(supernet_config("trainer.max_epochs=7", "optim.lr=0.1", f"ckpt_path={last}"), tmp_path)
+    assert metrics["epochs"] == 7
     steps = [int(r.split(",")[1]) for r in (tmp_path / "csv" / "metrics.csv").read_text().splitlines()[1:]]
-    assert min(steps) >= 4 * 13  # the resumed run starts after the 4 epochs (13 steps each) already done
+    assert min(steps) >= 6 * 16  # the resumed run starts after the 6 epochs (16 steps each) already done
 
 
 def test_recalibration_repairs_batch_norm_statistics(trained: Path) -> None:
@@ -206,7 +214,9 @@ def test_recalibration_repairs_batch_norm_statistics(trained: Path) -> None:
     model = extract(supernet, spec)
     from nas.data import DigitsDataModule
 
-    data = DigitsDataModule(resolution=16, limit_train=512, limit_val=128, augment=False, seed=0)
+    data = DigitsDataModule(
+        resolution=16, limit_train=512, limit_val=128, batch_size=32, augment=False, seed=0
+    )
     data.setup("fit")
     images, labels = zip(*data.val_dataloader(), strict=True)
     calibration = tuple(x for x, _ in data.train_dataloader())[:4]
@@ -221,3 +231,107 @@ def test_recalibration_repairs_batch_norm_statistics(trained: Path) -> None:
     accuracy = inherited_accuracy(model, calibration, images, labels)
     assert not torch.all(norms[0].running_mean == 3.0)
     assert accuracy > stale + 0.3, (stale, accuracy)
+
+
+# -- using a trained supernet -------------------------------------------------------------------------------
+
+
+def search_config(tmp_path: Path, ckpt: Path | str, *overrides: str):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(
+            "search",
+            overrides=[
+                *TINY[:-1],
+                "budget=null",
+                "workers=1",
+                "evaluator=supernet",
+                f"supernet.ckpt={ckpt}",
+                "supernet.calibration_batches=2",
+                f"storage=sqlite:///{tmp_path / 'study.db'}",
+                *overrides,
+            ],
+        )
+
+
+def test_a_search_judges_candidates_by_inherited_weights(trained: Path, tmp_path: Path) -> None:
+    from nas.search import run as search
+
+    search(search_config(tmp_path, trained / "checkpoints" / "last.ckpt", "n_trials=6"), tmp_path)
+    rows = (tmp_path / "trials.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert len(rows) == 7 and "val_acc" in header
+    accuracies = [
+        float(r.split(",")[header.index("val_acc")])
+        for r in rows[1:]
+        if r.split(",")[header.index("val_acc")]
+    ]
+    assert len(accuracies) >= 4 and all(0.0 <= a <= 1.0 for a in accuracies)
+    assert max(accuracies) > 0.3  # inherited weights know the digits: chance is 0.1
+    assert '"evaluator": "supernet"' in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["space=mnas"], "was trained for space 'tiny_mbconv'"),
+        (["data.resolution=24"], "was trained on resolution 16; this search's data has 24"),
+        (["proxy.width=0.5"], "was trained for proxy"),
+    ],
+)
+def test_a_supernet_for_another_task_is_refused_before_the_first_trial(
+    trained: Path, tmp_path: Path, capsys, overrides: list[str], message: str
+) -> None:
+    from nas.search import run as search
+
+    with pytest.raises(SystemExit) as info:
+        search(search_config(tmp_path, trained / "checkpoints" / "last.ckpt", *overrides), tmp_path)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "study.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "evaluator=supernet needs a checkpoint"),
+        (b"not a checkpoint", "is not a readable checkpoint"),
+    ],
+)
+def test_a_missing_or_corrupt_checkpoint_is_one_line(tmp_path: Path, capsys, content, message: str) -> None:
+    from nas.search import run as search
+
+    ckpt = "null"
+    if content is not None:
+        (tmp_path / "bad.ckpt").write_bytes(content)
+        ckpt = str(tmp_path / "bad.ckpt")
+    with pytest.raises(SystemExit) as info:
+        search(search_config(tmp_path, ckpt), tmp_path)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_subnet_fine_tunes_from_its_inherited_weights(trained: Path, tmp_path: Path) -> None:
+    from nas.train import run as train
+
+    ckpt = trained / "checkpoints" / "last.ckpt"
+    supernet = load(ckpt)
+    spec = supernet.space.decode(supernet.space.draw_params(Extreme(True, random.Random(0))))
+    arch = tmp_path / "largest.yaml"
+    arch.write_text(dump_spec(spec))
+    data = [o for o in TINY if o.startswith("data")]
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose(
+            "train",
+            overrides=[*data, "~arch", f"+arch_file={arch}", f"init={ckpt}", "trainer.max_epochs=1",
+                       "optim.lr=1e-9", "optim.warmup_epochs=0", "trainer.enable_progress_bar=false"],
+        )  # fmt: skip
+    metrics = train(cfg, tmp_path)
+    assert metrics["evaluation"]["init"] == str(ckpt) and metrics["evaluation"]["width"] == 0.25
+    inherited = extract(supernet, spec).state_dict()
+    tuned = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    weights = {k.removeprefix("model."): v for k, v in tuned["state_dict"].items() if k.startswith("model.")}
+    convs = [k for k, v in inherited.items() if v.dim() == 4]
+    assert convs and all(torch.allclose(weights[k], inherited[k], atol=1e-6) for k in convs)
+    assert metrics["val_acc"] > 0.3  # it starts where the supernet left it, not from scratch
