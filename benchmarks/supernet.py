@@ -27,7 +27,16 @@ from torch.nn import functional as F
 
 from nas.data import FashionMnistDataModule, first_batch
 from nas.spaces import load as load_space
-from nas.supernet import Extreme, Setting, Supernet, inherited_accuracy, load, sandwich, validation_set
+from nas.supernet import (
+    Extreme,
+    Setting,
+    Supernet,
+    inherited_accuracy,
+    load,
+    sandwich,
+    sandwich_losses,
+    validation_set,
+)
 from nas.training import ProxySettings
 
 BATCH = 64  # the supernet's training batch (conf/supernet.yaml)
@@ -44,15 +53,8 @@ def step_times(supernet: Supernet, steps: int) -> tuple[list[float], list[float]
     sandwich_s, largest_s = [], []
     for i in range(steps + 3):  # 3 steps of warm-up: the convolutions' kernels for new shapes
         start = time.perf_counter()
-        teacher = None
-        total = x.new_zeros(())
-        for params in sandwich(supernet.space, rng, 2):
-            logits = supernet(x, supernet.subnet(params))
-            if teacher is None:
-                loss, teacher = F.cross_entropy(logits, y), F.softmax(logits.detach(), dim=1)
-            else:
-                loss = torch.sum(-teacher * F.log_softmax(logits, dim=1), dim=1).mean()
-            total = total + loss
+        subnets = [supernet.subnet(p) for p in sandwich(supernet.space, rng, 2)]
+        total = torch.stack(sandwich_losses(supernet, subnets, x, y)).sum()
         total.backward()
         shared.step()
         shared.zero_grad()

@@ -56,6 +56,29 @@ def sandwich(space: SearchSpace, rng: random.Random, extra: int) -> list[dict[st
     ]
 
 
+def sandwich_losses(
+    supernet: Supernet,
+    subnets: list[Subnet],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    distill: bool = True,
+    label_smoothing: float = 0.0,
+) -> list[torch.Tensor]:
+    """Each subnet's loss on one batch, the first (the largest) against the labels, the others against
+    its predictions when ``distill`` (in-place distillation), else against the labels."""
+    losses: list[torch.Tensor] = []
+    teacher = None
+    for subnet in subnets:
+        logits = supernet(images, subnet)
+        if teacher is None or not distill:
+            losses.append(F.cross_entropy(logits, labels, label_smoothing=label_smoothing))
+        else:
+            losses.append(torch.sum(-teacher * F.log_softmax(logits, dim=1), dim=1).mean())
+        if teacher is None:
+            teacher = F.softmax(logits.detach(), dim=1)
+    return losses
+
+
 class SupernetModule(L.LightningModule):
     """A :class:`Supernet` trained with the sandwich rule. Its hyper-parameters hold the space itself (its
     file's data), so a checkpoint rebuilds the supernet without the file; see :func:`nas.supernet.load`."""
@@ -96,24 +119,15 @@ class SupernetModule(L.LightningModule):
         )
         self._judged: dict[str, nn.Module] = {}
 
-    def subnet(self, params: dict[str, Label]) -> Subnet:
-        return self.supernet.subnet(params)
-
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         images, labels = batch
         rng = random.Random(f"{self.seed}-{self.global_step}")  # the same subnets when a run resumes
-        teacher = None
-        total = images.new_zeros(())
-        for k, params in enumerate(sandwich(self.space, rng, self.recipe.random)):
-            logits = self.supernet(images, self.subnet(params))
-            if teacher is None or not self.recipe.distill:
-                loss = F.cross_entropy(logits, labels, label_smoothing=self.optim.label_smoothing)
-            else:  # in-place distillation: the largest subnet's predictions are the smaller ones' targets
-                loss = torch.sum(-teacher * F.log_softmax(logits, dim=1), dim=1).mean()
-            if k == 0:
-                teacher = F.softmax(logits.detach(), dim=1)
-                self.log("train_loss", loss, prog_bar=True)
-            total = total + loss
+        subnets = [self.supernet.subnet(p) for p in sandwich(self.space, rng, self.recipe.random)]
+        losses = sandwich_losses(
+            self.supernet, subnets, images, labels, self.recipe.distill, self.optim.label_smoothing
+        )
+        self.log("train_loss", losses[0], prog_bar=True)  # the largest subnet's
+        total = torch.stack(losses).sum()
         if not torch.isfinite(total):
             raise FloatingPointError(f"the training loss is {total.item()} at step {self.global_step}")
         self.log("train_loss_sandwich", total)
@@ -126,7 +140,10 @@ class SupernetModule(L.LightningModule):
 
     def judged(self) -> dict[str, Subnet]:
         rng = random.Random(_JUDGED_SEED)
-        return {name: self.subnet(self.space.draw_params(Extreme(name == "largest", rng))) for name in JUDGED}
+        return {
+            name: self.supernet.subnet(self.space.draw_params(Extreme(name == "largest", rng)))
+            for name in JUDGED
+        }
 
     def on_validation_epoch_start(self) -> None:
         """The largest and smallest subnets extracted and their batch norm recalibrated, as a search

@@ -83,12 +83,14 @@ def _template(block: Block | HeadSpec, cin: int, cout: int, stride: int) -> nn.M
 
 
 @functools.cache
-def _tensor_names(block: Block | HeadSpec, cin: int, cout: int, stride: int) -> tuple[tuple[str, str], ...]:
-    """Each tensor of the template: its name there, and its name in the place's store (a residual
-    wrapper's ``body.`` dropped, so that a layer with skip shares the weights of one without)."""
+def _tensor_names(
+    block: Block | HeadSpec, cin: int, cout: int, stride: int
+) -> tuple[tuple[str, str, torch.Size], ...]:
+    """Each tensor of the template: its name there, its name in the place's store (a residual wrapper's
+    ``body.`` dropped, so that a layer with skip shares the weights of one without), and its shape."""
     template = _template(block, cin, cout, stride)
     names = itertools.chain(template.named_parameters(), template.named_buffers())
-    return tuple((name, name.removeprefix("body.")) for name, _ in names)
+    return tuple((name, name.removeprefix("body."), t.shape) for name, t in names)
 
 
 def _path(block: Block | HeadSpec, cin: int) -> str:
@@ -123,7 +125,7 @@ def _union(layers: Iterable[tuple[Any, int, int, int]]) -> dict[str, dict[str, _
         params = dict(template.named_parameters())
         state = {**params, **dict(template.named_buffers())}
         store = union.setdefault(_path(layer[0], layer[1]), {})
-        for name, key in _tensor_names(*layer):
+        for name, key, _ in _tensor_names(*layer):
             tensor = state[name]
             owner = type(template.get_submodule(name.rpartition(".")[0]))
             old = store.get(key)
@@ -173,18 +175,16 @@ class Place(nn.Module):
 
     def tensors(self, block: Block | HeadSpec, cin: int, cout: int, stride: int) -> dict[str, torch.Tensor]:
         """The layer's every tensor, by its name in the module :func:`nas.arch.build_model` builds."""
-        template = _template(block, cin, cout, stride)
         path = _path(block, cin)
         if path not in self.paths:
             raise UsageError(f"supernet: no shared weights for {block} at {cin} -> {cout} channels")
         store = self.paths[path]
-        state = dict(itertools.chain(template.named_parameters(), template.named_buffers()))
         out = {}
-        for name, key in _tensor_names(block, cin, cout, stride):
+        for name, key, shape in _tensor_names(block, cin, cout, stride):
             shared = store.get(key)
-            if any(w > h for w, h in zip(state[name].shape, shared.shape, strict=True)):
-                raise UsageError(f"supernet: {key} of {block} needs {tuple(state[name].shape)}")
-            out[name] = crop(shared, state[name].shape)
+            if any(w > h for w, h in zip(shape, shared.shape, strict=True)):
+                raise UsageError(f"supernet: {key} of {block} needs {tuple(shape)}")
+            out[name] = crop(shared, shape)
         return out
 
     def run(self, x: torch.Tensor, block: Block | HeadSpec, cout: int, stride: int) -> torch.Tensor:
