@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nas.supernet._checkpoint import check_fits, extract, load, load_module
 from nas.supernet._evaluate import VAL_BATCH, inherited_accuracy, validation_set
-from nas.supernet._module import Recipe, SupernetModule, sandwich, sandwich_losses
+from nas.supernet._module import Phase, Recipe, SupernetModule, sandwich, sandwich_losses
 from nas.supernet._net import Extreme, Setting, Slot, Subnet, Supernet, check_space, crop
 from nas.supernet._sort import sort_channels
 from nas.supernet._train import main, run
@@ -18,6 +18,7 @@ from nas.supernet._train import main, run
 __all__ = [
     "VAL_BATCH",
     "Extreme",
+    "Phase",
     "Recipe",
     "Setting",
     "Slot",

@@ -39,7 +39,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     optim = _plain(cfg.optim)
     OptimSettings.from_data(optim, "optim")
     recipe = _plain(cfg.recipe)
-    Recipe.from_data(recipe, "recipe")
+    Recipe.from_data(recipe, "recipe").check_options(space)
     proxy = ProxySettings.from_data(_plain(cfg.proxy), "proxy")
     seed = check_count("seed", cfg.seed, 0)
     L.seed_everything(seed, workers=True, verbose=False)

@@ -7,6 +7,7 @@ from nas.training._module import (
     Diverged,
     ImageClassifier,
     configure_optimizers,
+    fold_batch_norm,
     recalibrate_batch_norm,
     warmup_cosine,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "TrainingFailed",
     "configure_optimizers",
     "fit",
+    "fold_batch_norm",
     "proxy_spec",
     "quick_fit",
     "recalibrate_batch_norm",

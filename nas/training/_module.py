@@ -13,7 +13,7 @@ from torch.optim.swa_utils import AveragedModel
 from torchmetrics.classification import MulticlassAccuracy
 
 from nas.arch import ArchSpec, build_model, dump_spec, load_spec
-from nas.blocks import residual_bodies
+from nas.blocks import ConvNormAct, residual_bodies
 from nas.training._settings import Optimizer, OptimSettings
 
 
@@ -145,6 +145,32 @@ def recalibrate_batch_norm(model: nn.Module, loader: Any, batches: int, channels
     for m, momentum in zip(norms, momenta, strict=True):
         m.momentum = momentum
     model.train(was_training)
+
+
+@torch.no_grad()
+def fold_batch_norm(model: nn.Module) -> int:
+    """Fold each batch norm that follows a convolution in a :class:`ConvNormAct` into that convolution's
+    weights and bias, and let the activation after it run in place: the same outputs in eval mode, in
+    about 0.6x the time on a CPU, where batch norm and the activation are separate passes over memory
+    (``benchmarks/supernet.py``). For inference only; the model is changed. Returns how many were folded."""
+    count = 0
+    for unit in model.modules():
+        if not (isinstance(unit, ConvNormAct) and len(unit) > 1 and isinstance(unit[1], nn.BatchNorm2d)):
+            continue
+        conv, norm = unit[0], unit[1]
+        if norm.running_var is None or norm.training:
+            raise ValueError("fold_batch_norm: batch norm in training mode or without running statistics")
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        shift = norm.bias - norm.running_mean * scale
+        if conv.bias is not None:
+            shift = shift + conv.bias * scale
+        conv.weight.mul_(scale.view(-1, *([1] * (conv.weight.dim() - 1))))
+        conv.bias = nn.Parameter(shift)
+        unit[1] = nn.Identity()
+        if len(unit) > 2 and hasattr(unit[2], "inplace"):
+            unit[2].inplace = True  # its input, the convolution's fresh output, is read by nothing else
+        count += 1
+    return count
 
 
 def zero_init_residual(model: nn.Module) -> int:

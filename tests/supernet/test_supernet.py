@@ -13,16 +13,20 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from nas import build_model, count_cost, dump_spec, measure_cost, zoo
+from nas.errors import SpecError
 from nas.paths import CONF
 from nas.spaces import load as load_space
 from nas.supernet import (
     Extreme,
+    Phase,
+    Recipe,
     Setting,
     Supernet,
     extract,
     inherited_accuracy,
     load,
     run,
+    sandwich,
     sort_channels,
 )
 from nas.training import ProxySettings
@@ -139,6 +143,48 @@ def without_dropout(subnet):
     return subnet._replace(spec=subnet.spec.replace(head=subnet.spec.head.without_dropout()))
 
 
+# -- progressive shrinking ------------------------------------------------------------------------------
+
+SHRINKING = Recipe(
+    phases=(Phase(1), Phase(1, ("kernel", "repeats")), Phase(2, ("kernel", "repeats", "expand")))
+)
+
+
+def test_a_phase_varies_only_its_options_and_a_fixed_phase_trains_the_largest_alone() -> None:
+    space = load_space(str(SPACE))
+    assert len(sandwich(space, random.Random(0), 2, frozenset())) == 1
+    elastic = frozenset({"kernel", "repeats"})
+    for seed in range(20):
+        largest, *others = sandwich(space, random.Random(seed), 2, elastic)
+        assert len({str(p) for p in [largest, *others]}) == 1 + len(others)  # no subnet twice
+        for params in others:
+            changed = {k.rsplit(".", 1)[-1] for k in params if params[k] != largest[k]}
+            assert changed and changed <= elastic
+    everything = sandwich(space, random.Random(1), 2)
+    assert {k for k in everything[1] if everything[1][k] != everything[0][k]} >= {"s0.expand", "s0.out"}
+
+
+def test_phases_follow_the_epochs_and_channels_are_sorted_once_expand_shrinks() -> None:
+    assert [SHRINKING.phase(e) for e in (0, 1, 2, 5)] == [
+        frozenset(),
+        frozenset({"kernel", "repeats"}),
+        frozenset({"kernel", "repeats", "expand"}),
+        frozenset({"kernel", "repeats", "expand"}),  # the last phase lasts until the end
+    ]
+    assert [SHRINKING.sorts_at(e) for e in range(5)] == [False, False, True, False, False]
+    assert [Recipe().sorts_at(e) for e in range(3)] == [False, True, True]  # no phases: every epoch
+    assert Recipe().phase(3) is None
+    assert not SHRINKING.replace(sort_channels=False).sorts_at(2)
+
+
+def test_a_phase_naming_an_option_the_space_lacks_is_refused_with_its_path() -> None:
+    recipe = Recipe(phases=(Phase(1, ("kernel",)), Phase(1, ("kernel", "widht"))))
+    with pytest.raises(SpecError, match=r"recipe.phases\[1\].elastic: 'tiny_mbconv' has no option 'widht'"):
+        recipe.check_options(load_space(str(SPACE)))
+    with pytest.raises(SpecError, match="epochs"):
+        Recipe.from_data({"phases": [{"epochs": 0}]}, "recipe")
+
+
 def test_families_is_refused_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "nas.supernet", "train", "space=families", f"hydra.run.dir={tmp_path}"],
@@ -171,13 +217,17 @@ def supernet_config(*overrides: str):
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small supernet trained for 6 epochs on digits; its run directory."""
     run_dir = tmp_path_factory.mktemp("supernet")
+    run_small(supernet_config("trainer.max_epochs=6", "optim.lr=0.1"), run_dir)
+    return run_dir
+
+
+def run_small(config, run_dir: Path) -> dict:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small convolutions: a second thread costs more than it gains
     try:
-        run(supernet_config("trainer.max_epochs=6", "optim.lr=0.1"), run_dir)
+        return run(config, run_dir)
     finally:
         torch.set_num_threads(threads)
-    return run_dir
 
 
 def test_a_tiny_supernet_learns_and_records_what_it_was_trained_for(trained: Path) -> None:
@@ -206,6 +256,18 @@ def test_training_resumes_from_its_checkpoint(trained: Path, tmp_path: Path) -> 
     assert metrics["epochs"] == 7
     steps = [int(r.split(",")[1]) for r in (tmp_path / "csv" / "metrics.csv").read_text().splitlines()[1:]]
     assert min(steps) >= 6 * 16  # the resumed run starts after the 6 epochs (16 steps each) already done
+
+
+def test_a_shrinking_run_trains_the_largest_alone_first_then_more_subnets(tmp_path: Path) -> None:
+    phases = "[{epochs:1,elastic:[]},{epochs:1,elastic:[kernel,expand,out]}]"
+    config = supernet_config("trainer.max_epochs=2", "trainer.log_every_n_steps=4", f"recipe.phases={phases}")
+    run_small(config, tmp_path)
+    lines = (tmp_path / "csv" / "metrics.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, r.split(","), strict=True)) for r in lines[1:]]
+    subnets = {(int(r["epoch"]), float(r["train_subnets"])) for r in rows if r.get("train_subnets")}
+    assert {n for e, n in subnets if e == 0} == {1.0}
+    assert min(n for e, n in subnets if e == 1) > 1.0
 
 
 def test_recalibration_repairs_batch_norm_statistics(trained: Path) -> None:

@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from nas import SpecError, build_model, load_spec, zoo
-from nas.training import ImageClassifier, OptimSettings
+from nas.training import ImageClassifier, OptimSettings, fold_batch_norm
 from nas.training._module import recalibrate_batch_norm, zero_init_residual
 from tests.training.test_module import TINY, loader, trainer
 
@@ -53,6 +53,31 @@ def test_recalibration_gives_the_plain_average_of_the_batch_statistics() -> None
     expected = torch.stack([b[0].mean((0, 2, 3)) for b in batches[:2]]).mean(0)
     assert torch.allclose(model[0].running_mean, expected, atol=1e-6)
     assert model[0].momentum == 0.1 and not model.training  # both restored
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "efficientnet_b0", "resnet18"])
+def test_folding_batch_norm_keeps_the_outputs_and_leaves_no_norm_after_a_conv(name: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(zoo.get(name), 10)
+    with torch.no_grad():  # statistics and affine parameters far from the identity, as after training
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.normal_(1, 0.3)
+                m.bias.normal_(0, 0.3)
+    model.eval()
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        before = model(x)
+    norms = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    folded = fold_batch_norm(model)
+    with torch.no_grad():
+        after = model(x)
+    assert folded > 0 and sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == norms - folded
+    assert torch.allclose(before, after, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="training mode"):
+        fold_batch_norm(build_model(zoo.get(name), 10).train())
 
 
 def test_recalibration_runs_before_each_validation_of_a_fit() -> None:
