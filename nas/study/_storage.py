@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.event
 import sqlalchemy.exc
 from optuna.storages import (
     BaseStorage,
@@ -45,6 +46,13 @@ POOL = {"pool_size": 2, "max_overflow": 0, "pool_pre_ping": True}
 # SQLite locks the whole file for a write; local workers (``workers=N``) wait their turn rather than fail
 # a trial after sqlite3's default 5 s.
 SQLITE = {"connect_args": {"timeout": 60}}
+# A writer's SQLite connections use the write-ahead log with synchronous=NORMAL: a commit appends to the
+# log instead of syncing the database and its rollback journal, about 9x faster a write on this machine
+# (a trial makes about 70: each choice, each recorded value; this was half the time of a 500-trial
+# supernet search), and readers (the dashboard) no longer block writers. A crashed process loses nothing;
+# a power cut may lose the last commits. The mode stays with the file; the log is folded back into it
+# when the last connection closes. Like any SQLite file, keep it on a local disk.
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,18 @@ def _connect(url: str, heartbeat: Heartbeat | None, create: bool) -> RDBStorage:
             skip_table_creation=not create,
             **_heartbeat_options(heartbeat),
         )
+    if create and url.startswith("sqlite"):
+        sqlalchemy.event.listen(storage.engine, "connect", _write_ahead)
+        storage.engine.dispose()  # connections made before the listener are not reused
     storage.get_all_studies()  # answers, and is an Optuna storage
     return storage
+
+
+def _write_ahead(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
 
 
 def _engine_options(url: str) -> dict[str, Any] | None:

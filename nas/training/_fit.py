@@ -45,10 +45,14 @@ class Throughput(Callback):
 
 
 def run_callbacks_and_loggers(run_dir: Path) -> tuple[list[Callback], list[Any]]:
-    """The last checkpoint, and CSV and TensorBoard logs, all inside ``run_dir``."""
-    callbacks: list[Callback] = [
-        ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0)
-    ]
+    """The last checkpoint, rewritten after every epoch so that a stopped run resumes from its last
+    finished epoch (``ckpt_path=``), and CSV and TensorBoard logs, all inside ``run_dir``."""
+    # One file kept, the newest (no monitor), named last.ckpt. Lightning's save_last with save_top_k=0
+    # writes it only when the whole training ends, so a run stopped halfway had nothing to resume from.
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints", filename="last", save_top_k=1, enable_version_counter=False
+    )
+    callbacks: list[Callback] = [checkpoint]
     loggers = [
         CSVLogger(run_dir, name="csv", version=""),
         TensorBoardLogger(run_dir, name="tensorboard", version=""),

@@ -97,3 +97,21 @@ def test_proxy_spec_scales_width_and_overrides_the_stem_stride() -> None:
 
 def test_optim_defaults_are_valid() -> None:
     assert OptimSettings().nesterov
+
+
+def test_the_last_checkpoint_is_written_after_every_epoch_not_only_at_the_end(tmp_path) -> None:
+    from nas.training import run_callbacks_and_loggers
+
+    seen: list[int] = []
+
+    class Spy(L.Callback):
+        def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+            last = tmp_path / "checkpoints" / "last.ckpt"
+            if trainer.current_epoch > 0:  # a run stopped now resumes from the epoch just finished
+                seen.append(torch.load(last, map_location="cpu", weights_only=False)["epoch"])
+
+    callbacks, loggers = run_callbacks_and_loggers(tmp_path)
+    run = trainer(max_epochs=3, callbacks=[*callbacks, Spy()], logger=loggers, enable_checkpointing=True)
+    run.fit(ImageClassifier(TINY, 4, {}), loader(), loader())
+    assert seen == [0, 1]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["last.ckpt"]
