@@ -11,7 +11,7 @@ from torch import nn
 
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
-from nas.records import Record, check_one_of
+from nas.records import Record
 
 
 class Activation(enum.Enum):
@@ -61,11 +61,9 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded
 
 
-def check_kernel(name: str, kernel: int, choices: tuple[int, ...] | None = None) -> None:
+def check_kernel(name: str, kernel: int) -> None:
     """Kernels are odd, so that padding ``kernel // 2`` keeps the feature map centred."""
-    if choices is not None:
-        check_one_of(name, kernel, choices)
-    elif kernel < 1 or kernel % 2 == 0:
+    if kernel < 1 or kernel % 2 == 0:
         raise SpecError(name, f"expected an odd kernel size >= 1; got {kernel}")
 
 

@@ -12,7 +12,7 @@ from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Projected, Residual, SqueezeExcite, se_module
 from nas.blocks.costs import Cost, Shape
-from nas.blocks.mbconv import KERNELS, DefaultRatio, _check_expansion, canonical_expansion, expanded_width
+from nas.blocks.mbconv import DefaultRatio, _check_expansion, canonical_expansion, expanded_width
 from nas.records import check_range
 
 # ---------------------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ class GhostBottleneck(Block):
 
     def validate(self) -> None:
         _check_expansion(self.expand, self.mid)
-        check_kernel("kernel", self.kernel, KERNELS)
+        check_kernel("kernel", self.kernel)
         check_range("divisor", self.divisor, 1)
         check_range("ratio", self.ratio, 2)
         check_kernel("dw_kernel", self.dw_kernel)

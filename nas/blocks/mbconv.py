@@ -16,8 +16,6 @@ from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 from nas.records import check_range
 
-KERNELS = (3, 5, 7)
-
 B = TypeVar("B", bound=Block)
 
 
@@ -97,7 +95,7 @@ class MBConv(Block):
 
     def validate(self) -> None:
         _check_expansion(self.expand, self.mid)
-        check_kernel("kernel", self.kernel, KERNELS)
+        check_kernel("kernel", self.kernel)  # any odd size: MixNet uses 9 and 11
         check_range("divisor", self.divisor, 1)
 
     @property
@@ -158,7 +156,7 @@ class FusedMBConv(Block):
 
     def validate(self) -> None:
         _check_expansion(self.expand, self.mid)
-        check_kernel("kernel", self.kernel, KERNELS)
+        check_kernel("kernel", self.kernel)
         check_range("divisor", self.divisor, 1)
 
     @property

@@ -77,3 +77,23 @@ def test_canonical_forms_tell_a_conv_at_the_input_width_from_none() -> None:
     for block in (MBConv(mid=16), MBConv(expand=1)):
         canonical = block.canonical(16, 16, 1)
         assert conv_layout(canonical.build(16, 16, 1)) == conv_layout(block.build(16, 16, 1))
+
+
+@pytest.mark.parametrize("kernel", [9, 11])
+def test_any_odd_kernel_is_accepted(kernel: int) -> None:
+    # MixNet's depthwise kernels go up to 11; padding kernel // 2 keeps the map at stride 1.
+    block = load_spec(f"stages:\n- {{block: mbconv, out: 24, kernel: {kernel}}}\n").stages[0].block
+    module = block.build(16, 24, 1)
+    assert conv_layout(module)[1] == (96, 96, kernel, 1, 96)
+    cost, shape = block.cost(Shape(16, 14, 14), 24, 1)
+    assert shape == Shape(24, 14, 14)
+    assert cost.params == 16 * 96 + 96 * kernel * kernel + 96 * 24 + 2 * (96 + 96 + 24)
+    assert measure_cost(module, (1, 16, 14, 14)) == cost
+
+
+@pytest.mark.parametrize("kind", ["mbconv", "fused_mbconv", "ghost_bottleneck", "shufflenet_v2"])
+@pytest.mark.parametrize("kernel", [0, 4, -3])
+def test_a_kernel_that_is_not_odd_is_named(kind: str, kernel: int) -> None:
+    with pytest.raises(SpecError) as err:
+        load_spec(f"stages:\n- {{block: {kind}, out: 24, kernel: {kernel}}}\n")
+    assert str(err.value) == f"stages[0].kernel: expected an odd kernel size >= 1; got {kernel}"

@@ -86,7 +86,7 @@ def _expansion(draw: st.DrawFn) -> dict[str, object]:
 @st.composite
 def mbconv(draw: st.DrawFn) -> BlockCase:
     block = MBConv(
-        kernel=draw(st.sampled_from([3, 5, 7])),
+        kernel=draw(st.sampled_from([1, 3, 5, 7, 9, 11])),
         act=draw(HIDDEN_ACTS),
         se=draw(squeeze_excite()),
         skip=draw(st.booleans()),
@@ -98,7 +98,7 @@ def mbconv(draw: st.DrawFn) -> BlockCase:
 @st.composite
 def fused_mbconv(draw: st.DrawFn) -> BlockCase:
     block = FusedMBConv(
-        kernel=draw(st.sampled_from([3, 5, 7])),
+        kernel=draw(st.sampled_from([1, 3, 5, 7, 9, 11])),
         act=draw(HIDDEN_ACTS),
         se=draw(squeeze_excite()),
         skip=draw(st.booleans()),
