@@ -96,11 +96,11 @@ def scale_block(block: Block, width: float) -> Block:
 
 
 def scale_stage(stage: StageSpec, width: float, depth: float) -> StageSpec:
-    return StageSpec(
-        scale_block(stage.block, width),
+    return dataclasses.replace(
+        stage,
+        block=scale_block(stage.block, width),
         out=None if stage.out is None else scale_width(stage.out, width),
         repeats=scale_depth(stage.repeats, depth),
-        stride=stage.stride,
     )
 
 
@@ -119,14 +119,13 @@ def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -
     A new spec; ``spec`` itself is frozen and never modified.
     """
     c = coefficients
-    return ArchSpec(
+    return dataclasses.replace(  # the spec's other settings (batch norm, padding) carry over unchanged
+        spec,
         stem=tuple(scale_stage(s, c.width, 1.0) for s in spec.stem),
         stages=tuple(scale_stage(s, c.width, c.depth) for s in spec.stages),
         head=scale_head(spec.head, c.width, c.dropout),
         name=name or spec.name,
-        in_channels=spec.in_channels,
         resolution=spec.resolution if c.resolution is None else c.resolution,
-        drop_path=spec.drop_path,
     )
 
 

@@ -7,7 +7,7 @@ builds and costs itself (see :class:`nas.blocks.Block`).
 from __future__ import annotations
 
 from nas.blocks._base import Activation, Block, make_divisible
-from nas.blocks._layers import ConvNormAct, ResidualUnit, SEBase, SqueezeExcite, residual_bodies
+from nas.blocks._layers import BatchNorm, ConvNormAct, ResidualUnit, SEBase, SqueezeExcite, residual_bodies
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
 from nas.blocks.densenet import DenseLayer, Transition
 from nas.blocks.fire import Fire
@@ -49,6 +49,7 @@ __all__ = [
     "OSA",
     "Activation",
     "BasicBlock",
+    "BatchNorm",
     "Block",
     "Bottleneck",
     "Conv",
