@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from nas.blocks import BLOCKS, Activation, BatchNorm, Block, PoolMode
+from nas.blocks import BLOCKS, Activation, BatchNorm, Block, Padding, PoolMode
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 from nas.records import Record, as_plain, check_one_of, check_range
@@ -216,6 +216,7 @@ class ArchSpec(Record):
     resolution: int = 224
     drop_path: float = 0.0  # stochastic depth of the last block; earlier blocks get linearly less
     bn: BatchNorm = _KEEP_BN  # of every batch norm, unless a stage overrides it
+    padding: Padding = Padding.SYMMETRIC  # tf_same: TensorFlow's, for the ports of TensorFlow models
 
     def validate(self) -> None:
         check_range("in_channels", self.in_channels, 1)
@@ -302,7 +303,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> ArchSpec:
 def dump_spec(spec: ArchSpec) -> str:
     """YAML text that :func:`load_spec` turns back into an equal spec (only non-default fields)."""
     data = spec.to_data()
-    order = ["name", "in_channels", "resolution", "drop_path", "bn", "stem", "stages", "head"]
+    order = ["name", "in_channels", "resolution", "drop_path", "bn", "padding", "stem", "stages", "head"]
     ordered = {k: data[k] for k in order if k in data}
     return yaml.dump(ordered, Dumper=_FlowStagesDumper, sort_keys=False, width=110)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nas.blocks._base import Activation, Block, make_divisible
 from nas.blocks._layers import BatchNorm, ConvNormAct, ResidualUnit, SEBase, SqueezeExcite, residual_bodies
+from nas.blocks._padding import Padding, TFSameConv2d, use_tf_same_padding
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
 from nas.blocks.densenet import DenseLayer, Transition
 from nas.blocks.fire import Fire
@@ -62,6 +63,7 @@ __all__ = [
     "Inception",
     "MBConv",
     "NormAct",
+    "Padding",
     "Pool",
     "PoolMode",
     "ResidualUnit",
@@ -70,8 +72,10 @@ __all__ = [
     "ShuffleV1",
     "ShuffleV2",
     "SqueezeExcite",
+    "TFSameConv2d",
     "Transition",
     "XceptionBlock",
     "make_divisible",
     "residual_bodies",
+    "use_tf_same_padding",
 ]
