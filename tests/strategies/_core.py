@@ -70,6 +70,7 @@ def separable(draw: st.DrawFn) -> BlockCase:
         dw_norm=draw(st.booleans()),
         linear=draw(st.booleans()),
         skip=draw(st.booleans()),
+        se=draw(squeeze_excite()),
     )
     return BlockCase(block, draw(channels), draw(channels), draw(strides), draw(sizes))
 
