@@ -3,7 +3,7 @@
 Every spec in the project (an architecture, a stage, a block's options) is a :class:`Record`: a frozen
 dataclass whose fields are checked against their type hints on construction, whether it was written in
 Python or loaded from YAML. Errors carry the path of the offending field, so that a mistake deep inside a
-spec file reads ``stages[3].kernel: expected one of 3, 5, 7; got 4``.
+spec file reads ``stages[3].kernel: expected an odd kernel size >= 1; got 4``.
 """
 
 from __future__ import annotations

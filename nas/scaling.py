@@ -12,6 +12,7 @@ The two disagree for the larger models (``results/efficientnet_scaling.md`` show
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 from dataclasses import dataclass
 
@@ -22,16 +23,30 @@ from nas.records import Record, check_range
 WIDTH_DIVISOR = 8  # channel counts stay multiples of 8 (see make_divisible)
 
 
-def scale_width(channels: int, multiplier: float, divisor: int = WIDTH_DIVISOR) -> int:
-    """``channels * multiplier`` rounded to a multiple of ``divisor``, never more than 10% below it."""
+class DepthRounding(enum.Enum):
+    """How a scaled repeat count is rounded: up (EfficientNet's official code, torchvision), or to the
+    nearest (TinyNet, timm's ``depth_trunc="round"``; Python's ``round``, halves to even, as timm)."""
+
+    CEIL = "ceil"
+    ROUND = "round"
+
+
+def scale_width(
+    channels: int, multiplier: float, divisor: int = WIDTH_DIVISOR, minimum: int | None = None
+) -> int:
+    """``channels * multiplier`` rounded to a multiple of ``divisor``, never below ``minimum`` (default:
+    the divisor) nor more than 10% below the product."""
     if multiplier == 1.0:
         return channels
-    return make_divisible(channels * multiplier, divisor)
+    return make_divisible(channels * multiplier, divisor, minimum)
 
 
-def scale_depth(repeats: int, multiplier: float) -> int:
-    """``repeats * multiplier`` rounded up, per stage (torchvision's and the official code's rule)."""
-    return math.ceil(repeats * multiplier)
+def scale_depth(repeats: int, multiplier: float, rounding: DepthRounding = DepthRounding.CEIL) -> int:
+    """``repeats * multiplier`` rounded per stage: up by default (torchvision's and the official code's
+    rule); to the nearest, but at least 1, for TinyNet. A stage of 0 repeats stays empty."""
+    if rounding is DepthRounding.CEIL:
+        return math.ceil(repeats * multiplier)
+    return 0 if repeats == 0 else max(1, round(repeats * multiplier))
 
 
 def scale_resolution(resolution: int, multiplier: float) -> int:
@@ -40,12 +55,23 @@ def scale_resolution(resolution: int, multiplier: float) -> int:
 
 @dataclass(frozen=True)
 class Coefficients(Record):
-    """Multipliers for width and depth, and the absolute input resolution and dropout they go with."""
+    """Multipliers for width and depth, and the absolute input resolution and dropout they go with; and
+    how a family rounds them: EfficientNet's way by default (widths to multiples of 8, depths up, stem
+    and head scaled). Other families keep their stem (TinyNet) or the 1280 features their classifier
+    reads (torchvision's MnasNet, timm's TinyNet and MobileNetV3), round widths to another divisor
+    (GhostNet: 4) or depths to the nearest (TinyNet)."""
 
     width: float = 1.0
     depth: float = 1.0
     resolution: int | None = None  # None: keep the base's
     dropout: float | None = None  # None: keep the base's
+    divisor: int = WIDTH_DIVISOR  # of every scaled width
+    min_width: int | None = None  # None: the divisor
+    depth_rounding: DepthRounding = DepthRounding.CEIL
+    fixed_stem: bool = False
+    # The width of the features the classifier reads (timm's num_features) kept: the head's hidden
+    # layers, or its conv when it has none; a conv before hidden layers (MobileNetV3's 960) still scales.
+    fixed_head: bool = False
 
     def validate(self) -> None:
         check_range("width", self.width, 0.0, low_open=True)
@@ -54,6 +80,9 @@ class Coefficients(Record):
             check_range("resolution", self.resolution, 1)
         if self.dropout is not None:
             check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        check_range("divisor", self.divisor, 1)
+        if self.min_width is not None:
+            check_range("min_width", self.min_width, 1)
 
 
 # Width, depth, resolution, dropout of the released EfficientNets: Tan & Le (2019), and the
@@ -85,28 +114,53 @@ def compound(
     )
 
 
-def scale_block(block: Block, width: float) -> Block:
+def scale_block(
+    block: Block, width: float, *, divisor: int = WIDTH_DIVISOR, minimum: int | None = None
+) -> Block:
     """A block with its channel-count options (``Block.channel_fields``) scaled."""
     changes = {
-        name: scale_width(value, width)
+        name: scale_width(value, width, divisor, minimum)
         for name in block.channel_fields
         if (value := getattr(block, name)) is not None
     }
     return dataclasses.replace(block, **changes) if changes else block
 
 
-def scale_stage(stage: StageSpec, width: float, depth: float) -> StageSpec:
-    return StageSpec(
-        scale_block(stage.block, width),
-        out=None if stage.out is None else scale_width(stage.out, width),
-        repeats=scale_depth(stage.repeats, depth),
-        stride=stage.stride,
+def scale_stage(
+    stage: StageSpec,
+    width: float,
+    depth: float,
+    *,
+    divisor: int = WIDTH_DIVISOR,
+    minimum: int | None = None,
+    rounding: DepthRounding = DepthRounding.CEIL,
+) -> StageSpec:
+    return dataclasses.replace(
+        stage,
+        block=scale_block(stage.block, width, divisor=divisor, minimum=minimum),
+        out=None if stage.out is None else scale_width(stage.out, width, divisor, minimum),
+        repeats=scale_depth(stage.repeats, depth, rounding),
     )
 
 
-def scale_head(head: HeadSpec, width: float, dropout: float | None) -> HeadSpec:
-    conv = None if head.conv is None else ConvHead(scale_width(head.conv.out, width), head.conv.act)
-    hidden = tuple(Dense(scale_width(d.out, width), d.act, d.dropout) for d in head.hidden)
+def scale_head(
+    head: HeadSpec,
+    width: float,
+    dropout: float | None,
+    *,
+    divisor: int = WIDTH_DIVISOR,
+    minimum: int | None = None,
+    fixed: bool = False,
+) -> HeadSpec:
+    """The head scaled; ``fixed`` keeps the features the classifier reads (see :class:`Coefficients`)."""
+
+    def scaled(channels: int, keep: bool) -> int:
+        return channels if keep else scale_width(channels, width, divisor, minimum)
+
+    conv = None
+    if head.conv is not None:
+        conv = ConvHead(scaled(head.conv.out, fixed and not head.hidden), head.conv.act)
+    hidden = tuple(Dense(scaled(d.out, fixed), d.act, d.dropout) for d in head.hidden)
     return dataclasses.replace(
         head, conv=conv, hidden=hidden, dropout=head.dropout if dropout is None else dropout
     )
@@ -114,19 +168,23 @@ def scale_head(head: HeadSpec, width: float, dropout: float | None) -> HeadSpec:
 
 def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -> ArchSpec:
     """``spec`` scaled: every width (stem, stages, block channel options, head) by ``width``, every
-    stage's repeats by ``depth`` (the stem is not repeated), and the resolution and dropout replaced.
+    stage's repeats by ``depth`` (the stem is not repeated), and the resolution and dropout replaced;
+    the stem's or head's widths are kept where the coefficients fix them.
 
     A new spec; ``spec`` itself is frozen and never modified.
     """
     c = coefficients
-    return ArchSpec(
-        stem=tuple(scale_stage(s, c.width, 1.0) for s in spec.stem),
-        stages=tuple(scale_stage(s, c.width, c.depth) for s in spec.stages),
-        head=scale_head(spec.head, c.width, c.dropout),
+    rounding = {"divisor": c.divisor, "minimum": c.min_width}
+    stem_width = 1.0 if c.fixed_stem else c.width
+    return dataclasses.replace(  # the spec's other settings (batch norm, padding) carry over unchanged
+        spec,
+        stem=tuple(scale_stage(s, stem_width, 1.0, **rounding) for s in spec.stem),
+        stages=tuple(
+            scale_stage(s, c.width, c.depth, rounding=c.depth_rounding, **rounding) for s in spec.stages
+        ),
+        head=scale_head(spec.head, c.width, c.dropout, fixed=c.fixed_head, **rounding),
         name=name or spec.name,
-        in_channels=spec.in_channels,
         resolution=spec.resolution if c.resolution is None else c.resolution,
-        drop_path=spec.drop_path,
     )
 
 
@@ -136,6 +194,7 @@ __all__ = [
     "EFFICIENTNET",
     "GAMMA",
     "Coefficients",
+    "DepthRounding",
     "compound",
     "scale",
     "scale_block",

@@ -1,8 +1,8 @@
 """The handcrafted networks of the lightweight-CNN literature, as specs stored in ``conf/arch/NAME.yaml``.
 
 A zoo file is either a spec, or a scaled one: ``scaled: {base: efficientnet_b0, coefficients: b3}`` with
-an optional ``name``, which is the base scaled by :data:`nas.scaling.EFFICIENTNET` (EfficientNet B1-B7
-are not written by hand).
+an optional ``name`` and batch-norm settings ``bn`` (see :class:`nas.blocks.BatchNorm`), which is the base
+scaled by :data:`nas.scaling.EFFICIENTNET` (EfficientNet B1-B7 are not written by hand).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import yaml
 
 from nas import scaling
 from nas.arch import ArchSpec, load_spec
+from nas.blocks import BatchNorm
 from nas.errors import SpecError
 from nas.paths import ARCH
 from nas.records import as_plain, check_one_of
@@ -45,15 +46,16 @@ def from_data(data: Mapping[str, Any]) -> ArchSpec:
     data = as_plain(data)
     if "scaled" not in data:
         return load_spec(data)
-    unknown = sorted(set(data) - {"scaled", "name"})
+    unknown = sorted(set(data) - {"scaled", "name", "bn"})
     if unknown:
-        raise SpecError("", f"unknown key {unknown[0]!r} beside 'scaled'; expected name")
+        raise SpecError("", f"unknown key {unknown[0]!r} beside 'scaled'; expected name or bn")
     scaled = data["scaled"]
     if not isinstance(scaled, Mapping) or set(scaled) != {"base", "coefficients"}:
         raise SpecError("scaled", "expected {base: ZOO_NAME, coefficients: b0..b7}")
     check_one_of("scaled.coefficients", scaled["coefficients"], scaling.EFFICIENTNET)
     base = get(str(scaled["base"]))
-    return scaling.scale(base, scaling.EFFICIENTNET[scaled["coefficients"]], name=data.get("name"))
+    spec = scaling.scale(base, scaling.EFFICIENTNET[scaled["coefficients"]], name=data.get("name"))
+    return spec.replace(bn=BatchNorm.from_data(data["bn"], "bn")) if "bn" in data else spec
 
 
 def _load_file(path: Path) -> ArchSpec:

@@ -37,7 +37,7 @@ def test_spec_file_and_overrides(tmp_path: Path) -> None:
     [
         (["arch=no_such_net"], "error: arch: unknown network 'no_such_net'; expected one of: alexnet, "),
         (["arch=missing/spec.yaml"], "error: missing/spec.yaml: no spec file at missing/spec.yaml"),
-        (["arch=BAD"], "error: BAD: stages[0].kernel: expected one of 3, 5, 7; got 4"),
+        (["arch=BAD"], "error: BAD: stages[0].kernel: expected an odd kernel size >= 1; got 4"),
         (
             ["arch=mobilenet_v2", "arch.stages.1.repeats=0"],
             "error: stages[1].repeats: expected a value >= 1; got 0",

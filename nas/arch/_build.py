@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from nas.arch._spec import ArchSpec, Classifier, HeadSpec
-from nas.blocks import Activation, ConvNormAct, PoolMode
+from nas.blocks import Activation, ConvNormAct, Padding, PoolMode, use_tf_same_padding
 
 
 class Head(nn.Module):
@@ -54,11 +54,15 @@ class Network(nn.Module):
         channels = spec.in_channels
         for layer in spec.layers():
             module = layer.block.build(layer.cin, layer.cout, layer.stride, layer.drop_path)
+            getattr(spec, layer.group)[layer.stage].bn.over(spec.bn).apply(module)
             groups[layer.group][layer.stage].append(module)
             channels = layer.cout
         self.stem = nn.Sequential(*(m for blocks in groups["stem"] for m in blocks))
         self.stages = nn.Sequential(*(nn.Sequential(*blocks) for blocks in groups["stages"]))
         self.head = Head(spec.head, channels, num_classes)
+        spec.bn.apply(self.head)
+        if spec.padding is Padding.TF_SAME:
+            use_tf_same_padding(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))

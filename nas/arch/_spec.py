@@ -27,22 +27,25 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from nas.blocks import BLOCKS, Activation, Block, PoolMode
+from nas.blocks import BLOCKS, Activation, BatchNorm, Block, Padding, PoolMode
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 from nas.records import Record, as_plain, check_one_of, check_range
 
-_STAGE_KEYS = ("block", "out", "repeats", "stride")
+_STAGE_KEYS = ("block", "out", "repeats", "stride", "bn")
+_KEEP_BN = BatchNorm()  # every batch norm as its block builds it
 
 
 @dataclass(frozen=True)
 class StageSpec(Record):
-    """``repeats`` blocks of one kind; the first has the stage's stride, all output ``out`` channels."""
+    """``repeats`` blocks of one kind; the first has the stage's stride, all output ``out`` channels;
+    ``bn`` overrides the spec's batch-norm settings in these blocks."""
 
     block: Block
     out: int | None = None
     repeats: int = 1
     stride: int = 1
+    bn: BatchNorm = _KEEP_BN
 
     def validate(self) -> None:
         if not isinstance(self.block, Block):
@@ -92,6 +95,8 @@ class StageSpec(Record):
             data["repeats"] = self.repeats
         if self.stride != 1:
             data["stride"] = self.stride
+        if self.bn != _KEEP_BN:  # left out at its default: a spec's dump and hash stay what they were
+            data["bn"] = self.bn.to_data()
         return {**data, **self.block.to_data()}
 
 
@@ -210,6 +215,8 @@ class ArchSpec(Record):
     in_channels: int = 3
     resolution: int = 224
     drop_path: float = 0.0  # stochastic depth of the last block; earlier blocks get linearly less
+    bn: BatchNorm = _KEEP_BN  # of every batch norm, unless a stage overrides it
+    padding: Padding = Padding.SYMMETRIC  # tf_same: TensorFlow's, for the ports of TensorFlow models
 
     def validate(self) -> None:
         check_range("in_channels", self.in_channels, 1)
@@ -296,7 +303,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> ArchSpec:
 def dump_spec(spec: ArchSpec) -> str:
     """YAML text that :func:`load_spec` turns back into an equal spec (only non-default fields)."""
     data = spec.to_data()
-    order = ["name", "in_channels", "resolution", "drop_path", "stem", "stages", "head"]
+    order = ["name", "in_channels", "resolution", "drop_path", "bn", "padding", "stem", "stages", "head"]
     ordered = {k: data[k] for k in order if k in data}
     return yaml.dump(ordered, Dumper=_FlowStagesDumper, sort_keys=False, width=110)
 

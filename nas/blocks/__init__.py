@@ -7,7 +7,8 @@ builds and costs itself (see :class:`nas.blocks.Block`).
 from __future__ import annotations
 
 from nas.blocks._base import Activation, Block, make_divisible
-from nas.blocks._layers import ConvNormAct, ResidualUnit, SEBase, SqueezeExcite, residual_bodies
+from nas.blocks._layers import BatchNorm, ConvNormAct, ResidualUnit, SEBase, SqueezeExcite, residual_bodies
+from nas.blocks._padding import Padding, TFSameConv2d, use_tf_same_padding
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
 from nas.blocks.densenet import DenseLayer, Transition
 from nas.blocks.fire import Fire
@@ -49,6 +50,7 @@ __all__ = [
     "OSA",
     "Activation",
     "BasicBlock",
+    "BatchNorm",
     "Block",
     "Bottleneck",
     "Conv",
@@ -61,6 +63,7 @@ __all__ = [
     "Inception",
     "MBConv",
     "NormAct",
+    "Padding",
     "Pool",
     "PoolMode",
     "ResidualUnit",
@@ -69,8 +72,10 @@ __all__ = [
     "ShuffleV1",
     "ShuffleV2",
     "SqueezeExcite",
+    "TFSameConv2d",
     "Transition",
     "XceptionBlock",
     "make_divisible",
     "residual_bodies",
+    "use_tf_same_padding",
 ]

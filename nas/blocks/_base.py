@@ -11,7 +11,7 @@ from torch import nn
 
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
-from nas.records import Record, check_one_of
+from nas.records import Record
 
 
 class Activation(enum.Enum):
@@ -48,24 +48,24 @@ _ACTIVATION_MODULES: dict[Activation, type[nn.Module] | type] = {
 GATES = (Activation.SIGMOID, Activation.HSIGMOID)
 
 
-def make_divisible(value: float, divisor: int = 8) -> int:
-    """Round ``value`` to the nearest multiple of ``divisor``, never more than 10% below it.
+def make_divisible(value: float, divisor: int = 8, minimum: int | None = None) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor``, never below ``minimum`` (default: the
+    divisor) and never more than 10% below ``value``.
 
     Channel counts that are multiples of 8 map well onto SIMD lanes and tensor cores, which is why the
     MobileNet and EfficientNet reference code rounds every width this way; reproducing a published
     network to the parameter requires the exact same rule. ``divisor=1`` rounds to the nearest integer.
     """
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    floor = divisor if minimum is None else minimum
+    rounded = max(floor, int(value + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * value:  # rounding down must not remove more than 10% of the channels
         rounded += divisor
     return rounded
 
 
-def check_kernel(name: str, kernel: int, choices: tuple[int, ...] | None = None) -> None:
+def check_kernel(name: str, kernel: int) -> None:
     """Kernels are odd, so that padding ``kernel // 2`` keeps the feature map centred."""
-    if choices is not None:
-        check_one_of(name, kernel, choices)
-    elif kernel < 1 or kernel % 2 == 0:
+    if kernel < 1 or kernel % 2 == 0:
         raise SpecError(name, f"expected an odd kernel size >= 1; got {kernel}")
 
 

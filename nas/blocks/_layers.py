@@ -41,6 +41,43 @@ class ConvNormAct(nn.Sequential):
         super().__init__(*layers)
 
 
+@dataclass(frozen=True)
+class BatchNorm(Record):
+    """Batch-norm settings where a reference departs from PyTorch's (eps 1e-5, momentum 0.1).
+
+    TensorFlow's defaults differ, and so do the references ported from it: torchvision's MobileNetV3 and
+    EfficientNet B5-B7 (eps 1e-3, momentum 0.01), GoogLeNet (eps 1e-3), MnasNet (momentum 0.0003, i.e.
+    TensorFlow's decay 0.9997). A field left out keeps what is already there: the spec's setting on a
+    stage, and what the block builds on the spec (PyTorch's defaults; 1e-3 in Inception modules).
+    Neither changes a parameter or a MAC; ``momentum`` matters to training only.
+    """
+
+    eps: float | None = None
+    momentum: float | None = None
+
+    def validate(self) -> None:
+        if self.eps is not None:
+            check_range("eps", self.eps, 0.0, low_open=True)
+        if self.momentum is not None:
+            check_range("momentum", self.momentum, 0.0, 1.0)
+
+    def over(self, base: BatchNorm) -> BatchNorm:
+        """These settings, with the fields left out taken from ``base``."""
+        return BatchNorm(
+            base.eps if self.eps is None else self.eps,
+            base.momentum if self.momentum is None else self.momentum,
+        )
+
+    def apply(self, module: nn.Module) -> None:
+        """Set every batch norm of ``module`` to the fields given."""
+        for m in module.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                if self.eps is not None:
+                    m.eps = self.eps
+                if self.momentum is not None:
+                    m.momentum = self.momentum
+
+
 class SEBase(enum.Enum):
     """What the squeeze ratio is relative to: the block input (EfficientNet, MnasNet) or the expanded
     width the SE sits on (MobileNetV3, GhostNet)."""

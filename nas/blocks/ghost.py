@@ -12,7 +12,7 @@ from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel
 from nas.blocks._layers import ConvNormAct, Projected, Residual, SqueezeExcite, se_module
 from nas.blocks.costs import Cost, Shape
-from nas.blocks.mbconv import KERNELS, _check_expansion, canonical_expansion, expanded_width
+from nas.blocks.mbconv import DefaultRatio, _check_expansion, canonical_expansion, expanded_width
 from nas.records import check_range
 
 # ---------------------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ class GhostBottleneck(Block):
     kind = "ghost_bottleneck"
     channel_fields = ("mid",)
 
-    expand: float = 3.0
+    expand: float = DefaultRatio(3.0)
     kernel: int = 3
     act: Activation = Activation.RELU
     se: SqueezeExcite | None = None
@@ -100,8 +100,8 @@ class GhostBottleneck(Block):
     dw_kernel: int = 3  # of both Ghost modules' cheap operations
 
     def validate(self) -> None:
-        _check_expansion(self.expand, self.mid, 3.0)
-        check_kernel("kernel", self.kernel, KERNELS)
+        _check_expansion(self.expand, self.mid)
+        check_kernel("kernel", self.kernel)
         check_range("divisor", self.divisor, 1)
         check_range("ratio", self.ratio, 2)
         check_kernel("dw_kernel", self.dw_kernel)

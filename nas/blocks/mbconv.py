@@ -16,14 +16,20 @@ from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 from nas.records import check_range
 
-KERNELS = (3, 5, 7)
-
 B = TypeVar("B", bound=Block)
+
+
+class DefaultRatio(float):
+    """An expansion ratio the spec left at its default. It equals the number, so records compare, hash and
+    dump as before, but validation can tell it from a ratio the spec gave: ``expand`` beside ``mid`` is an
+    error whatever its value, not only when it differs from the default."""
+
+    __slots__ = ()
 
 
 def expanded_width(cin: int, expand: float, mid: int | None, divisor: int) -> int:
     """Width of the expanded (hidden) layer: ``mid`` when a table gives it, else ``cin * expand``
-    rounded as the reference code rounds it; ``expand == 1`` means no expansion at all."""
+    rounded as the reference code rounds it; ``expand == 1`` keeps the input width."""
     if mid is not None:
         return mid
     if expand == 1.0:
@@ -31,13 +37,23 @@ def expanded_width(cin: int, expand: float, mid: int | None, divisor: int) -> in
     return make_divisible(cin * expand, divisor)
 
 
+def has_expansion(expand: float, mid: int | None) -> bool:
+    """Whether an inverted residual has its expansion conv: always, unless the spec says ``expand: 1``.
+
+    A ``mid`` or a ratio whose width lands on the input width still gets its conv (timm's ``ir_e1``
+    blocks, FBNet): the builder never drops a layer the spec asks for."""
+    return mid is not None or expand != 1.0
+
+
 def canonical_expansion(block: B, cin: int, cout: int, stride: int, skip: bool | None = None) -> B:
     """``block`` with its expanded width written absolutely (``mid``) and ``skip`` false where no
-    residual can apply, so that ``expand: 2.3`` at 80 input channels equals ``mid: 184``."""
+    residual can apply, so that ``expand: 2.3`` at 80 input channels equals ``mid: 184``. A block without
+    an expansion conv is written ``expand: 1``, as a ``mid`` always has one."""
     defaults = {f.name: f.default for f in dataclasses.fields(block)}
+    expands = getattr(block, "expands", True)
     changes: dict[str, object] = {
-        "mid": block.hidden(cin),  # type: ignore[attr-defined]
-        "expand": defaults["expand"],
+        "mid": block.hidden(cin) if expands else None,  # type: ignore[attr-defined]
+        "expand": defaults["expand"] if expands else 1.0,
         "divisor": defaults["divisor"],
     }
     if skip is not None:
@@ -45,11 +61,11 @@ def canonical_expansion(block: B, cin: int, cout: int, stride: int, skip: bool |
     return dataclasses.replace(block, **changes)
 
 
-def _check_expansion(expand: float, mid: int | None, default: float) -> None:
+def _check_expansion(expand: float, mid: int | None) -> None:
     check_range("expand", expand, 1.0)
     if mid is not None:
         check_range("mid", mid, 1)
-        if expand != default:
+        if not isinstance(expand, DefaultRatio):
             raise SpecError("mid", "give either expand or mid, not both")
 
 
@@ -61,15 +77,15 @@ def _check_expansion(expand: float, mid: int | None, default: float) -> None:
 class MBConv(Block):
     """Inverted residual with linear bottleneck (Sandler et al., 2018), optional SE (Howard et al., 2019).
 
-    1x1 expansion (skipped when the expanded width equals the input), depthwise k x k with the stride,
-    optional squeeze-and-excitation, linear 1x1 projection; residual with drop-path when stride is 1,
-    widths match and ``skip`` is true.
+    1x1 expansion (none with ``expand: 1``), depthwise k x k with the stride, optional
+    squeeze-and-excitation, linear 1x1 projection; residual with drop-path when stride is 1, widths match
+    and ``skip`` is true.
     """
 
     kind = "mbconv"
     channel_fields = ("mid",)
 
-    expand: float = 6.0
+    expand: float = DefaultRatio(6.0)
     kernel: int = 3
     act: Activation = Activation.RELU6
     se: SqueezeExcite | None = None
@@ -78,9 +94,13 @@ class MBConv(Block):
     divisor: int = 8  # rounding of cin * expand
 
     def validate(self) -> None:
-        _check_expansion(self.expand, self.mid, 6.0)
-        check_kernel("kernel", self.kernel, KERNELS)
+        _check_expansion(self.expand, self.mid)
+        check_kernel("kernel", self.kernel)  # any odd size: MixNet uses 9 and 11
         check_range("divisor", self.divisor, 1)
+
+    @property
+    def expands(self) -> bool:
+        return has_expansion(self.expand, self.mid)
 
     def hidden(self, cin: int) -> int:
         return expanded_width(cin, self.expand, self.mid, self.divisor)
@@ -91,7 +111,7 @@ class MBConv(Block):
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         hidden = self.hidden(cin)
         layers: list[nn.Module] = []
-        if hidden != cin:
+        if self.expands:
             layers.append(ConvNormAct(cin, hidden, 1, act=self.act))
         layers += [
             ConvNormAct(hidden, hidden, self.kernel, stride, groups=hidden, act=self.act),
@@ -105,7 +125,7 @@ class MBConv(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         hidden = self.hidden(x.c)
-        total, y = costs.conv(x, hidden, 1) if hidden != x.c else (costs.ZERO, x)
+        total, y = costs.conv(x, hidden, 1) if self.expands else (costs.ZERO, x)
         dw, y = costs.conv(y, hidden, self.kernel, stride, groups=hidden)
         total += dw
         if self.se is not None:
@@ -121,12 +141,12 @@ class MBConv(Block):
 @dataclass(frozen=True)
 class FusedMBConv(Block):
     """EfficientNetV2's fused MBConv (Tan & Le, 2021): the 1x1 expansion and depthwise k x k become one
-    full k x k convolution. With no expansion, that convolution maps straight to the output width."""
+    full k x k convolution. With ``expand: 1``, that convolution maps straight to the output width."""
 
     kind = "fused_mbconv"
     channel_fields = ("mid",)
 
-    expand: float = 4.0
+    expand: float = DefaultRatio(4.0)
     kernel: int = 3
     act: Activation = Activation.SWISH
     se: SqueezeExcite | None = None
@@ -135,9 +155,13 @@ class FusedMBConv(Block):
     divisor: int = 8
 
     def validate(self) -> None:
-        _check_expansion(self.expand, self.mid, 4.0)
-        check_kernel("kernel", self.kernel, KERNELS)
+        _check_expansion(self.expand, self.mid)
+        check_kernel("kernel", self.kernel)
         check_range("divisor", self.divisor, 1)
+
+    @property
+    def expands(self) -> bool:
+        return has_expansion(self.expand, self.mid)
 
     def hidden(self, cin: int) -> int:
         return expanded_width(cin, self.expand, self.mid, self.divisor)
@@ -146,17 +170,17 @@ class FusedMBConv(Block):
         return canonical_expansion(self, cin, cout, stride, self.skip)
 
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
-        hidden = self.hidden(cin)
-        if hidden == cin:
-            layers = [
-                ConvNormAct(cin, cout, self.kernel, stride, act=self.act),
-                se_module(self.se, cin, cout),
-            ]
-        else:
+        if self.expands:
+            hidden = self.hidden(cin)
             layers = [
                 ConvNormAct(cin, hidden, self.kernel, stride, act=self.act),
                 se_module(self.se, cin, hidden),
                 ConvNormAct(hidden, cout, 1, act=Activation.NONE),
+            ]
+        else:
+            layers = [
+                ConvNormAct(cin, cout, self.kernel, stride, act=self.act),
+                se_module(self.se, cin, cout),
             ]
         body = nn.Sequential(*layers)
         if self.skip and stride == 1 and cin == cout:
@@ -164,12 +188,11 @@ class FusedMBConv(Block):
         return body
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
-        hidden = self.hidden(x.c)
-        width = cout if hidden == x.c else hidden
+        width = self.hidden(x.c) if self.expands else cout
         total, y = costs.conv(x, width, self.kernel, stride)
         if self.se is not None:
             total += costs.squeeze_excite(width, self.se.squeezed(x.c, width))
-        if hidden != x.c:
+        if self.expands:
             project, y = costs.conv(y, cout, 1)
             total += project
         return total, y

@@ -133,7 +133,7 @@ class _ShuffleV2Unit(nn.Module):
 class ShuffleV2(Block):
     """ShuffleNet V2 unit (Ma et al., 2018, fig. 3c/3d), with torchvision's ``InvertedResidual``
     conventions: each branch outputs ``out // 2`` channels, depthwise convolutions without bias and with
-    batch norm but no activation. ``kernel`` 5 and 7 widen the depthwise convolutions for search."""
+    batch norm but no activation. A larger odd ``kernel`` widens the depthwise convolutions for search."""
 
     kind = "shufflenet_v2"
 
@@ -141,7 +141,7 @@ class ShuffleV2(Block):
     act: Activation = Activation.RELU
 
     def validate(self) -> None:
-        check_kernel("kernel", self.kernel, (3, 5, 7))
+        check_kernel("kernel", self.kernel)
 
     def check(self, cin: int, cout: int, stride: int) -> None:
         check_divisible("out", cout, 2, "the 2 branches")

@@ -32,7 +32,7 @@ def test_ghost_invalid_options_are_named(options: dict, field: str) -> None:
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"kernel": 9}, "kernel"),
+        ({"kernel": 4}, "kernel"),
         ({"expand": 0.5}, "expand"),
         ({"expand": 2.0, "mid": 32}, "mid"),
         ({"mid": 0}, "mid"),

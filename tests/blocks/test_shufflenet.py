@@ -76,7 +76,7 @@ def test_v1_cost_of_a_paper_unit() -> None:
 
 @pytest.mark.parametrize(
     ("options", "field"),
-    [({"kernel": 4}, "kernel"), ({"kernel": 9}, "kernel"), ({"act": "tanh"}, "act")],
+    [({"kernel": 4}, "kernel"), ({"kernel": 0}, "kernel"), ({"act": "tanh"}, "act")],
 )
 def test_v2_invalid_options_are_named(options: dict, field: str) -> None:
     with pytest.raises(SpecError) as err:

@@ -100,7 +100,7 @@ def test_parameters_are_named_by_stage_layer_and_kind() -> None:
         ({"stages": [{"block": "mbconv", "out": [], "stride": 1}]}, r"stages\[0\].out: empty choice list"),
         (
             {"stages": [{"block": "mbconv", "out": 8, "kernel": [3, 4]}]},
-            r"stages\[0\].kernel: expected one of 3, 5, 7; got 4",
+            r"stages\[0\].kernel: expected an odd kernel size >= 1; got 4",
         ),
         (
             {"stages": [{"block": "mbconv", "out": 8, "colour": [1]}]},

@@ -7,10 +7,13 @@ from hypothesis import strategies as st
 
 from nas import ArchSpec, ConvHead, Dense, HeadSpec, SpecError, StageSpec
 from nas.arch import Classifier
-from nas.blocks import Activation, Conv, PoolMode
+from nas.blocks import Activation, BatchNorm, Conv, PoolMode
 from tests.strategies._case import BlockCase
 
 ACTS = st.sampled_from([Activation.RELU, Activation.HSWISH, Activation.SWISH, Activation.NONE])
+BATCH_NORMS = st.sampled_from(
+    [BatchNorm(), BatchNorm(), BatchNorm(eps=1e-3, momentum=0.01), BatchNorm(momentum=0.0003)]
+)
 
 
 @st.composite
@@ -30,13 +33,13 @@ def heads(draw: st.DrawFn) -> HeadSpec:
     )
 
 
-def _stages_for(case: BlockCase, cin: int, repeats: int) -> list[StageSpec]:
+def _stages_for(case: BlockCase, cin: int, repeats: int, bn: BatchNorm) -> list[StageSpec]:
     """The drawn block, behind a 1x1 conv adapter when the previous width differs from the block's input."""
     stages = [] if cin == case.cin else [StageSpec(Conv(kernel=1), out=case.cin)]
     try:
-        return [*stages, StageSpec(case.block, out=case.out, repeats=repeats, stride=case.stride)]
+        return [*stages, StageSpec(case.block, out=case.out, repeats=repeats, stride=case.stride, bn=bn)]
     except SpecError:
-        return [*stages, StageSpec(case.block, out=case.out, stride=case.stride)]
+        return [*stages, StageSpec(case.block, out=case.out, stride=case.stride, bn=bn)]
 
 
 @st.composite
@@ -47,7 +50,7 @@ def arch_specs(draw: st.DrawFn, block_cases: dict[str, st.SearchStrategy[BlockCa
     stages: list[StageSpec] = []
     for _ in range(draw(st.integers(1, 4))):
         case = draw(st.sampled_from(sorted(block_cases)).flatmap(lambda k: block_cases[k]))
-        stages += _stages_for(case, width, draw(st.integers(1, 3)))
+        stages += _stages_for(case, width, draw(st.integers(1, 3)), draw(BATCH_NORMS))
         width = stages[-1].block.out_channels(case.cin, case.out)
         if stages[-1].repeats > 1 and not stages[-1].block.sets_channels:
             width = _final_width(stages[-1], case.cin)
@@ -60,6 +63,7 @@ def arch_specs(draw: st.DrawFn, block_cases: dict[str, st.SearchStrategy[BlockCa
             stages=tuple(stages),
             head=draw(heads()),
             drop_path=draw(st.sampled_from([0.0, 0.2])),
+            bn=draw(BATCH_NORMS),
         )
     except SpecError:
         assume(False)

@@ -70,6 +70,7 @@ def separable(draw: st.DrawFn) -> BlockCase:
         dw_norm=draw(st.booleans()),
         linear=draw(st.booleans()),
         skip=draw(st.booleans()),
+        se=draw(squeeze_excite()),
     )
     return BlockCase(block, draw(channels), draw(channels), draw(strides), draw(sizes))
 
@@ -86,7 +87,7 @@ def _expansion(draw: st.DrawFn) -> dict[str, object]:
 @st.composite
 def mbconv(draw: st.DrawFn) -> BlockCase:
     block = MBConv(
-        kernel=draw(st.sampled_from([3, 5, 7])),
+        kernel=draw(st.sampled_from([1, 3, 5, 7, 9, 11])),
         act=draw(HIDDEN_ACTS),
         se=draw(squeeze_excite()),
         skip=draw(st.booleans()),
@@ -98,7 +99,7 @@ def mbconv(draw: st.DrawFn) -> BlockCase:
 @st.composite
 def fused_mbconv(draw: st.DrawFn) -> BlockCase:
     block = FusedMBConv(
-        kernel=draw(st.sampled_from([3, 5, 7])),
+        kernel=draw(st.sampled_from([1, 3, 5, 7, 9, 11])),
         act=draw(HIDDEN_ACTS),
         se=draw(squeeze_excite()),
         skip=draw(st.booleans()),

@@ -25,7 +25,7 @@ def shufflenet_v1(draw: st.DrawFn) -> BlockCase:
 
 @st.composite
 def shufflenet_v2(draw: st.DrawFn) -> BlockCase:
-    block = ShuffleV2(kernel=draw(st.sampled_from([3, 5, 7])), act=draw(HIDDEN_ACTS))
+    block = ShuffleV2(kernel=draw(st.sampled_from([3, 5, 7, 9])), act=draw(HIDDEN_ACTS))
     stride = draw(strides)
     cout = 2 * draw(st.integers(1, 24))
     cin = cout if stride == 1 else draw(channels)
@@ -64,7 +64,7 @@ def ghost_bottleneck(draw: st.DrawFn) -> BlockCase:
             "divisor": draw(st.sampled_from([1, 4, 8])),
         }
     block = GhostBottleneck(
-        kernel=draw(st.sampled_from([3, 5, 7])),
+        kernel=draw(st.sampled_from([3, 5, 7, 9])),
         act=draw(st.sampled_from([Activation.RELU, Activation.HSWISH])),
         se=draw(squeeze_excite()),
         ratio=draw(st.sampled_from([2, 2, 3])),
