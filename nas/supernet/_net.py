@@ -93,9 +93,10 @@ def _tensor_names(
     return tuple((name, name.removeprefix("body."), t.shape) for name, t in names)
 
 
-def _path(block: Block | HeadSpec, cin: int) -> str:
-    hidden = getattr(block, "hidden", None) if isinstance(block, Block) else None
-    return EXPANDED if hidden is not None and hidden(cin) != cin else DIRECT
+def _path(block: Block | HeadSpec) -> str:
+    """Which tensors a layer slices: an MBConv with an expansion conv (as its block builds it) the
+    expanded ones, any other layer its own."""
+    return EXPANDED if isinstance(block, Block) and getattr(block, "expands", False) else DIRECT
 
 
 def crop(tensor: torch.Tensor, shape: torch.Size) -> torch.Tensor:
@@ -124,7 +125,7 @@ def _union(layers: Iterable[tuple[Any, int, int, int]]) -> dict[str, dict[str, _
         template = _template(*layer)
         params = dict(template.named_parameters())
         state = {**params, **dict(template.named_buffers())}
-        store = union.setdefault(_path(layer[0], layer[1]), {})
+        store = union.setdefault(_path(layer[0]), {})
         for name, key, _ in _tensor_names(*layer):
             tensor = state[name]
             owner = type(template.get_submodule(name.rpartition(".")[0]))
@@ -175,7 +176,7 @@ class Place(nn.Module):
 
     def tensors(self, block: Block | HeadSpec, cin: int, cout: int, stride: int) -> dict[str, torch.Tensor]:
         """The layer's every tensor, by its name in the module :func:`nas.arch.build_model` builds."""
-        path = _path(block, cin)
+        path = _path(block)
         if path not in self.paths:
             raise UsageError(f"supernet: no shared weights for {block} at {cin} -> {cout} channels")
         store = self.paths[path]
