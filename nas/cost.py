@@ -42,7 +42,7 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    hydra_argv()
+    hydra_argv("cost")
     _main()
 
 

@@ -84,7 +84,7 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    hydra_argv()
+    hydra_argv("train")
     _main()
 
 

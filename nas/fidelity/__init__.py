@@ -87,7 +87,7 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    hydra_argv()
+    hydra_argv("fidelity")
     _main()
 
 

@@ -83,7 +83,7 @@ def markdown(study: Study, summary: Summary, command: str, wall_seconds: float) 
         f"Time: {wall_seconds / 60:.0f} min of trainings and scores for these settings, on "
         f"{s.workers} worker(s) (resumed runs included).",
         "",
-        f"**Sample**: {len(summary.networks)} of {s.n} networks of `{s.space}` under "
+        f"**Sample**: {len(summary.networks)} of {s.n} networks of `{s.space_name()}` under "
         f"{s.budget or 'no budget'} (seed {s.seed}), spread evenly over "
         f"{min(summary.macs) / 1e6:.0f}M-{max(summary.macs) / 1e6:.0f}M MACs.",
         f"**Reference**: {_protocol(s.reference.training)}, seeds {', '.join(map(str, reference_seeds(s)))}; "

@@ -31,7 +31,7 @@ from nas.fidelity._jobs import (
 from nas.fidelity._journal import Journal, Key
 from nas.fidelity._sample import Candidate, sample_networks
 from nas.fidelity._settings import COSTS, SUPERNET, FidelitySettings, Training
-from nas.spaces import load
+from nas.spaces import from_config
 from nas.study import parse_budget
 from nas.supernet import check_fits
 from nas.training import ProxySettings
@@ -93,7 +93,7 @@ def prepare(settings: FidelitySettings, data: dict[str, Any], out: Path) -> Stud
             "data.split=test: a fidelity study ranks networks on the validation hold-out; the test set is "
             "for final reporting only"
         )
-    space = load(settings.space)
+    space = from_config(settings.space)
     sample = sample_networks(space, parse_budget(settings.budget), settings.n, settings.seed)
     inherited = None
     if SUPERNET in settings.chosen():

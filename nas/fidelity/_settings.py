@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ class SupernetSettings(Record):
 class FidelitySettings(Record):
     """Everything a study needs besides the data module's own config."""
 
-    space: str = "mnas"
+    space: str | dict = "mnas"  # the composed space (space=NAME, edited by space.* overrides), a name or a file
     budget: str | None = "300MFLOPs"
     n: int = 24
     seed: int = 0
@@ -146,8 +147,10 @@ class FidelitySettings(Record):
             raise SpecError("default", f"{self.default!r} is none of the evaluators {', '.join(known)}")
 
     def space_name(self) -> str:
-        """The space's name in file names: a space file's stem."""
-        return self.space.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
+        """The space's name in file names: the composed space's name, or a space file's stem."""
+        if isinstance(self.space, Mapping):
+            return str(self.space.get("name", "space"))
+        return str(self.space).rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
 
     def known_evaluators(self) -> tuple[str, ...]:
         trains = tuple(f"{TRAIN_PREFIX}{e}ep" for e in sorted(set(self.proxy_epochs)))

@@ -9,7 +9,7 @@ import hydra
 from omegaconf import DictConfig
 
 from nas import spaces
-from nas.cli import exits_on_usage_error
+from nas.cli import exits_on_usage_error, hydra_argv
 from nas.errors import UsageError
 from nas.latency._build_table import build_table
 from nas.latency._config import open_table, setting_from_config, table_path
@@ -24,7 +24,7 @@ USAGE = "usage: python -m nas.latency build|validate [space=NAME device=cpu thre
 def run(cfg: DictConfig) -> str:
     """Build or validate; returns the last line printed."""
     setting = setting_from_config(cfg)
-    space = spaces.load(str(cfg.space))
+    space = spaces.from_config(cfg.space)
     path = table_path(cfg, space.name, setting)
     if cfg.command == "build":
         table = open_table(path, setting, create=True)
@@ -55,7 +55,7 @@ def run(cfg: DictConfig) -> str:
         result = validate(space, table, cfg.n, cfg.seed, cfg.num_classes)
         table.save(path)  # with the parts the drawn networks added
         command = (
-            f"python -m nas.latency validate space={cfg.space} device={cfg.device} "
+            f"python -m nas.latency validate space={space.name} device={cfg.device} "
             f"threads={cfg.threads} n={cfg.n}"
         )
         device = setting.device.replace(":", "")
@@ -79,4 +79,5 @@ def main() -> None:
         print(f"error: {USAGE}", file=sys.stderr)
         raise SystemExit(2)
     sys.argv[1:] = [f"command={args[0]}", *args[1:]]
+    hydra_argv("latency")
     _main()

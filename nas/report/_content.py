@@ -25,6 +25,7 @@ class Report:
     figures: dict[str, str] = field(default_factory=dict)  # element id -> inline SVG
     notes: dict[str, str] = field(default_factory=dict)  # element id -> why that figure is missing
     generated: str = ""
+    space: str = ""  # the space searched: name, fingerprint and the command line's space.* overrides
 
     @property
     def running(self) -> int:

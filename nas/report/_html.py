@@ -15,7 +15,7 @@ from nas.report._source import hide_password
 from nas.report._structure import COLUMNS, structure
 from nas.study import Status, TrialRecord, counts, describe
 
-_CSS = """
+CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; } h3 { font-size: 1.05em; }
 figure { margin: 1em 0; } figure svg { width: 100%; max-width: 64em; height: auto; }
@@ -34,7 +34,7 @@ def render(report: Report) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Search report: {escape(report.study_name)}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{CSS}</style></head><body>",
         f"<h1>Search report: study <code>{escape(report.study_name)}</code></h1>",
         _overview(report),
         '<h2 id="front">Accuracy against MACs</h2>',
@@ -72,7 +72,7 @@ def _overview(report: Report) -> str:
     tally = ", ".join(f"{n} {status}" for status, n in counts(report.rows).items()) or "none yet"
     items = [
         ("Storage", escape(report.storage)),
-        ("Space", escape(str(config.get("space", "unknown (no config in the run directory)")))),
+        ("Space", escape(report.space)),
         ("Budget", escape(describe(report.budgets)) if report.config else "unknown"),
         ("Objective", f"{escape(', '.join(report.directions))}: {escape(report.objective)}"),
         ("Quality", escape(report.quality)),
@@ -154,7 +154,7 @@ def _trials_table(rows: list[TrialRecord]) -> str:
             r.name + (" (over budget)" if _baseline_over(r) else ""),
             "-" if r.macs is None else f"{r.macs / 1e6:.1f}",
             "-" if r.params is None else f"{r.params / 1e6:.2f}",
-            _latency(r),
+            latency_cell(r),
             # A trial without an evaluation says what became of it; never a number it does not have.
             f"{r.quality:.4f}" if r.quality is not None else r.status,
             _values(r.objective) if r.objective is not None else "-",
@@ -169,7 +169,7 @@ def _trials_table(rows: list[TrialRecord]) -> str:
     return f'<table id="trials">{head}{"".join(body)}</table>'
 
 
-def _latency(r: TrialRecord) -> str:
+def latency_cell(r: TrialRecord) -> str:
     if r.latency_ms is None:
         return "-"
     return f"{r.latency_ms:.2f}" + (" (predicted)" if r.latency_predicted else "")

@@ -16,6 +16,9 @@ from nas.report._content import Report
 from nas.report._source import Source, default_storage, hide_password, plain_config
 from nas.study import (
     EVALUATION,
+    SPACE_DIGEST,
+    SPACE_NAME,
+    SPACE_OVERRIDES,
     Budget,
     Metric,
     TrialRecord,
@@ -84,7 +87,19 @@ def gather(study: optuna.Study, source: Source) -> Report:
         objective=_objective_label(config, quality, len(study.directions)),
         importances=importances(trials, quality_key),
         generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        space=space_label(study.user_attrs, config),
     )
+
+
+def space_label(attrs: Mapping[str, Any], config: Mapping[str, Any] | None) -> str:
+    """``mnas (fingerprint 1a2b...), overrides: space.stages.0.se=[null]``, from what the study recorded;
+    a study made before it recorded its space shows the config's ``space`` as it was."""
+    name = attrs.get(SPACE_NAME)
+    if name is None:
+        return str((config or {}).get("space", "unknown (no config in the run directory)"))
+    label = f"{name} (fingerprint {attrs.get(SPACE_DIGEST, '?')})"
+    overrides = attrs.get(SPACE_OVERRIDES) or []
+    return label + (f", overrides: {' '.join(overrides)}" if overrides else "")
 
 
 def accuracy_macs(report: Report) -> Figure:

@@ -16,8 +16,8 @@ from omegaconf import OmegaConf
 
 from nas.errors import UsageError
 from nas.study import JOURNAL, hide_password, make_storage
+from nas.sweep import STUDY_DB, SWEEP_FILE, is_sweep, job_of, read_sweep
 
-STUDY_DB = "study.db"
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 
 
@@ -38,11 +38,15 @@ class Source:
         machine's paths; any other URL as given."""
         if self.run_dir is not None and self.storage == default_storage(self.run_dir):
             return f"{STUDY_DB} in the run directory"
+        sweep_dir = None if self.run_dir is None else self.run_dir.resolve().parent
+        if sweep_dir is not None and is_sweep(sweep_dir) and self.storage == default_storage(sweep_dir):
+            return f"{STUDY_DB} in the sweep directory"
         return self.storage
 
 
 def default_storage(run_dir: Path) -> str:
-    """The URL the search uses when no ``storage=`` is given (see ``nas.search._study.open_study``)."""
+    """The URL the search uses when no ``storage=`` is given (see ``nas.search._study.open_study``); a
+    sweep's jobs use their sweep directory's (``nas.sweep``)."""
     return f"sqlite:///{run_dir / STUDY_DB}"
 
 
@@ -67,15 +71,22 @@ def plain_config(config: Any) -> dict[str, Any] | None:
 
 
 def storage_of_run(run_dir: Path) -> tuple[str, dict[str, Any] | None]:
-    """The storage URL of a run directory (its config's ``storage``, else its ``study.db``)."""
+    """The storage URL of a run directory (its config's ``storage``, else its ``study.db``, else, for a
+    job of a sweep, the sweep's storage, with the job's study name put in the config returned)."""
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such directory")
     config = read_config(run_dir)
+    job = job_of(run_dir)
+    if job is not None:
+        sweep, entry = job
+        return sweep.storage_url(), {**(config or {}), "study_name": entry.study_name}
     if config and config.get("storage"):
         return str(config["storage"]), config
     if (run_dir / STUDY_DB).is_file():
         return default_storage(run_dir), config
-    raise UsageError(f"{run_dir}: no study here (no {STUDY_DB}, and no storage in {HYDRA_CONFIG})")
+    raise UsageError(
+        f"{run_dir}: no study here (no {STUDY_DB}, no storage in {HYDRA_CONFIG}, and no {SWEEP_FILE})"
+    )
 
 
 def resolve_target(target: str) -> tuple[str, Path | None, dict[str, Any] | None]:
@@ -83,6 +94,10 @@ def resolve_target(target: str) -> tuple[str, Path | None, dict[str, Any] | None
     path = Path(target)
     if "://" in target or target.startswith(JOURNAL):
         return target, None, None
+    if path.is_dir() and is_sweep(path):  # every job's study, in one storage
+        sweep = read_sweep(path)
+        assert sweep is not None
+        return sweep.storage_url(), path, None
     if path.is_dir():
         storage, config = storage_of_run(path)
         return storage, path, config
@@ -135,7 +150,7 @@ def _default_study_name(config: dict[str, Any]) -> str | None:
     from nas.study import parse_budget
 
     try:
-        space = spaces.load(str(config["space"]))
+        space = spaces.from_config(config["space"])
         budgets = parse_budget(config.get("budget"))
     except Exception:  # a config we cannot read names no study; choose_study says which ones exist
         return None

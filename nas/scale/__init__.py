@@ -75,7 +75,7 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    hydra_argv()
+    hydra_argv("scale")
     _main()
 
 

@@ -12,6 +12,7 @@ on the one study; the same command started many times with one ``storage=postgre
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import sys
 import warnings
@@ -24,10 +25,17 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from nas.cli import exits_on_usage_error, hydra_argv, instantiate_group
+from nas.cli import (
+    default_sweep_dir,
+    exits_on_usage_error,
+    hydra_argv,
+    instantiate_group,
+    space_overrides,
+    sweep_job,
+)
 from nas.errors import UsageError, check_count
 from nas.paths import CONF
-from nas.report import write_report
+from nas.report import write_report, write_sweep_report
 from nas.search._evaluate import (
     CombinedEvaluator,
     Evaluator,
@@ -59,9 +67,12 @@ from nas.study import (
     needs_latency,
     parse_budget,
 )
+from nas.sweep import SweepJob
 from nas.training import OptimSettings, ProxySettings
 
 log = logging.getLogger("nas.search")
+COMMAND = "python -m nas.search"
+SWEEPS = "outputs/sweeps"  # where a sweep (-m) goes unless hydra.sweep.dir= says: one folder per sweep
 
 # The config becomes typed settings here, at the command's edge: below this module nothing reads a
 # DictConfig. `prepare` and `proxy_task` are the two halves (what to search, how to evaluate).
@@ -70,7 +81,7 @@ log = logging.getLogger("nas.search")
 def prepare(cfg: DictConfig) -> Search:
     """The search ``cfg`` asks for, every input checked; the study itself is opened by :func:`run`."""
     plain = _plain(cfg)
-    space = load_space(str(plain["space"]), plain["resolution"])
+    space = load_space(plain["space"], plain["resolution"])
     budgets = parse_budget(plain["budget"])
     num_classes = check_count("num_classes", plain["num_classes"], 1)
     seed = check_count("seed", plain["seed"], 0)
@@ -99,6 +110,7 @@ def prepare(cfg: DictConfig) -> Search:
         study_name=plain["study_name"],
         heartbeat=Heartbeat.from_data(plain["heartbeat"], "heartbeat"),
         workers=workers,
+        space_overrides=space_overrides(),
     )
 
 
@@ -115,13 +127,25 @@ def proxy_task(cfg: DictConfig, run_dir: Path) -> ProxyTask:
     )
 
 
-def make_run(cfg: DictConfig, run_dir: Path) -> tuple[Search, optuna.Study, Evaluator]:
+def make_run(
+    cfg: DictConfig, run_dir: Path, sweep: SweepJob | None = None
+) -> tuple[Search, optuna.Study, Evaluator]:
     """The checked search, its evaluator (which loads the data: a missing data set stops us here) and
-    the study, created or joined."""
+    the study, created or joined. A job of a sweep puts its study in the sweep's storage (unless
+    ``storage=`` names one) under a name made of its swept overrides (unless ``study_name=`` gives one),
+    and records itself in ``sweep.yaml``."""
     search = prepare(cfg)
+    if sweep is not None:
+        search = dataclasses.replace(
+            search,
+            storage=search.storage or sweep.storage(),
+            study_name=search.study_name or sweep.study_name(search.space.name),
+        )
     evaluator = instantiate_group(cfg.evaluator, "evaluator", proxy_task(cfg, run_dir))
     evaluator.prepare(search.space)
     search, study = start_run(search, evaluator, run_dir)
+    if sweep is not None:
+        sweep.record(study.study_name, search.storage or "")
     return search, study, evaluator
 
 
@@ -136,17 +160,23 @@ def _plain(cfg: DictConfig) -> dict[str, Any]:
 
 
 @exits_on_usage_error
-def run(cfg: DictConfig, run_dir: Path) -> list[Path]:
-    """The whole search; returns the output files. Every input is checked before the first trial."""
-    search, study, evaluator = make_run(cfg, run_dir)
+def run(cfg: DictConfig, run_dir: Path, sweep: SweepJob | None = None) -> list[Path]:
+    """The whole search; returns the output files. Every input is checked before the first trial.
+    ``sweep``: the sweep this run is a job of (``-m``), whose storage and ``sweep.html`` it shares."""
+    search, study, evaluator = make_run(cfg, run_dir, sweep)
     if search.workers > 1:  # small proxies gain little from a second thread, much from a second trial
         torch.set_num_threads(1)
-    with local_workers(search.workers - 1, _worker, _plain(cfg), str(run_dir)):
+    config = {**_plain(cfg), "storage": search.storage, "study_name": study.study_name}  # the workers' too
+    with local_workers(search.workers - 1, _worker, config, str(run_dir)):
         optimize(study, search, evaluator, grace=search.heartbeat.grace)
     if search.latency is not None:  # the best candidates, predicted so far, are timed whole
         measure_finalists(study, ranked_trials(study), search.latency)
     files = write_outputs(study, search, evaluator, run_dir)
-    report = write_report(study, run_dir, config=_plain(cfg), evaluation=evaluator.describe())
+    report = write_report(
+        study, run_dir, config=_plain(cfg), evaluation=evaluator.describe(), storage=search.storage
+    )
+    if sweep is not None:  # the sweep's page, with every job so far
+        report += write_sweep_report(sweep.sweep_dir)
     return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it
 
 
@@ -172,12 +202,13 @@ def _quiet() -> None:
 @hydra.main(version_base="1.3", config_path=str(CONF), config_name="search")
 def _main(cfg: DictConfig) -> None:
     _quiet()
-    files = run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    files = run(cfg, Path(HydraConfig.get().runtime.output_dir), sweep_job(COMMAND))
     print((files[-1]).read_text(), file=sys.stdout)
 
 
 def main() -> None:
-    hydra_argv()
+    hydra_argv("search")
+    sys.argv[1:] = default_sweep_dir(sys.argv[1:], SWEEPS, ignore=("n_trials", "workers", "heartbeat"))
     _main()
 
 

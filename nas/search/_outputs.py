@@ -154,6 +154,13 @@ def _spec_text(r: TrialRecord) -> str:
     return header + r.spec
 
 
+def _overrides_note(search: Search) -> list[str]:
+    if not search.space_overrides:
+        return []
+    shown = ", ".join(f"`{o}`" for o in search.space_overrides)
+    return [f"- Space overrides: {shown} (fingerprint {search.space.fingerprint()})."]
+
+
 def _summary(
     study: optuna.Study,
     search: Search,
@@ -168,6 +175,7 @@ def _summary(
         "",
         f"- Space: {search.space.description} ({search.space.size():.3g} configurations); costs counted at "
         f"{search.space.resolution} px for {search.num_classes} classes.",
+        *_overrides_note(search),
         f"- Study `{study.study_name}`: {len(records)} trials ("
         + ", ".join(f"{n} {k}" for k, n in states.items() if n)
         + f"); {over} candidates over budget, never built or trained (baselines are evaluated whatever "

@@ -25,6 +25,9 @@ from nas.search._objective import Objective
 from nas.spaces import NotInSpace, SearchSpace
 from nas.study import (
     EVALUATION,
+    SPACE_DIGEST,
+    SPACE_NAME,
+    SPACE_OVERRIDES,
     Attr,
     Budget,
     Heartbeat,
@@ -58,11 +61,13 @@ class Search:
     study_name: str | None = None  # None: SPACE-BUDGET
     heartbeat: Heartbeat = dataclasses.field(default_factory=Heartbeat)
     workers: int = 1  # processes on this machine, one torch thread each when more than one
+    space_overrides: tuple[str, ...] = ()  # the command line's space.* overrides, shown with the results
 
 
-def load_space(name: str, resolution: int | None) -> SearchSpace:
-    """The space of ``name`` (a name in ``search_spaces/`` or a file), at ``resolution`` px if given."""
-    space = spaces.load(name)
+def load_space(node: Any, resolution: int | None) -> SearchSpace:
+    """The space of the config's ``space`` (composed by ``space=NAME``, or a name or file), at
+    ``resolution`` px if given."""
+    space = spaces.from_config(node)
     return space if resolution is None else dataclasses.replace(space, resolution=int(resolution))
 
 
@@ -116,8 +121,8 @@ def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path)
         "directions": search.objective.directions(search.budgets),
     }
     identity = {
-        "space": search.space.name,
-        "space_digest": search.space.fingerprint(),
+        SPACE_NAME: search.space.name,
+        SPACE_DIGEST: search.space.fingerprint(),
         "budget": _budgets(search),
     }
     try:
@@ -129,6 +134,7 @@ def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path)
         return study, seed
     for key, value in identity.items():
         study.set_user_attr(key, value)
+    study.set_user_attr(SPACE_OVERRIDES, list(search.space_overrides))
     for baseline, params in search.baselines.items():
         study.enqueue_trial(params, user_attrs={Attr.BASELINE.value: baseline})
     return study, search.seed
@@ -161,13 +167,13 @@ def _check_identity(study: optuna.Study, directions: list[str], identity: dict[s
             f"needs {[d.lower() for d in directions]}: give another study_name"
         )
     made = {key: study.user_attrs.get(key) for key in identity}
-    if made["space_digest"] is None:  # made before studies recorded their space: nothing to compare
+    if made[SPACE_DIGEST] is None:  # made before studies recorded their space: nothing to compare
         return
     if made != identity:
         raise UsageError(
-            f"study: {study.study_name!r} in {where} searches space {made['space']!r} "
-            f"({made['space_digest']}) under budget {made['budget']}; this run asks for space "
-            f"{identity['space']!r} ({identity['space_digest']}) under budget {identity['budget']}: "
+            f"study: {study.study_name!r} in {where} searches space {made[SPACE_NAME]!r} "
+            f"({made[SPACE_DIGEST]}) under budget {made['budget']}; this run asks for space "
+            f"{identity[SPACE_NAME]!r} ({identity[SPACE_DIGEST]}) under budget {identity['budget']}: "
             "give another study_name"
         )
 

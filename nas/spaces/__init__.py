@@ -1,22 +1,28 @@
 """Search spaces: specs with choices, declared as data in ``search_spaces/NAME.yaml``.
 
-``load(name)`` gives a :class:`SearchSpace`; ``space.sample(trial)`` draws a network define-by-run,
+``load(name)`` gives a :class:`SearchSpace`; ``from_config(cfg.space)`` the space a command's config
+composed (``space=NAME`` is a Hydra config group, edited by overrides such as
+``space.stages.3.kernel=[3,5]``); ``space.sample(trial)`` draws a network define-by-run,
 ``space.encode(spec)`` gives the parameters that replay a network of the space
 (``study.enqueue_trial(space.encode(spec))``), ``space.size()`` counts its configurations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+from omegaconf import OmegaConf
 
 from nas.errors import SpecError, UsageError
 from nas.paths import SEARCH_SPACES
 from nas.spaces._space import NotInSpace, Parts, SearchSpace
 from nas.spaces._stage import LayerInput
 from nas.spaces._template import Label
+
+ADDED = "_add"  # where nas.cli sends ``+space.LIST.N=...``: entries a list gains (see with_additions)
 
 
 def names() -> list[str]:
@@ -45,6 +51,67 @@ def _path(name: str) -> Path:
     return path
 
 
+def from_config(node: Any, where: str = "space") -> SearchSpace:
+    """The space a command's config holds at ``where``: the mapping that ``space=NAME`` composed (with
+    the command line's overrides applied), or a name or a space file's path (a config written before
+    spaces were a config group). A mistake names its path in the config: ``space.stages[3].kernel: ...``.
+    """
+    if isinstance(node, str):
+        return load(node)
+    try:
+        return SearchSpace.from_data(data_of(node, where))
+    except SpecError as err:
+        raise err.within(where) from None
+
+
+def data_of(node: Any, where: str = "space") -> dict[str, Any]:
+    """A config's space as plain data, as a space file would hold it (stages added by overrides in their
+    lists): what a run records of the space it searched."""
+    if isinstance(node, str):
+        return read(node)
+    if OmegaConf.is_config(node):
+        node = OmegaConf.to_container(node, resolve=True)
+    if not isinstance(node, Mapping):
+        raise SpecError(where, f"expected a space (a mapping, a name or a file); got {type(node).__name__}")
+    return with_additions(dict(node))
+
+
+def with_additions(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the entries that ``+space.stages.7=...`` added appended to their lists.
+
+    Hydra cannot append to a list from the command line (an index past the end is an error), so
+    ``nas.cli`` sends such an override to ``space.{ADDED}.stages.7``; here entry 7 is appended, and
+    must be the next one: a list of 7 stages takes 7, then 8."""
+    added = data.pop(ADDED, None)
+    if added is None:
+        return data
+    if not isinstance(added, Mapping):
+        raise SpecError(ADDED, f"expected a mapping of lists to entries; got {type(added).__name__}")
+    for key, entries in added.items():
+        target = data.get(key)
+        if not isinstance(target, list) or not isinstance(entries, Mapping):
+            raise SpecError(str(key), "only a list takes added entries (+space.stages.N=...)")
+        target = list(target)
+        for index in sorted(entries, key=_index(str(key))):
+            if int(index) != len(target):
+                n = len(target)
+                raise SpecError(
+                    f"{key}[{index}]", f"cannot add entry {index}: {key} has {n}, so the next is {n}"
+                )
+            target.append(entries[index])
+        data[str(key)] = target
+    return data
+
+
+def _index(key: str) -> Callable[[Any], int]:
+    def index(value: Any) -> int:
+        if not str(value).isdigit():
+            raise SpecError(f"{key}.{value}", "expected an index (+space.stages.7=...)")
+        return int(value)
+
+    return index
+
+
 def load(name: str) -> SearchSpace:
     """A shipped space by name, or a space file by path (``my_space.yaml``).
 
@@ -60,4 +127,16 @@ def load(name: str) -> SearchSpace:
         raise SpecError(f"{path.name} {err.path}".strip(), err.message) from None
 
 
-__all__ = ["Label", "LayerInput", "NotInSpace", "Parts", "SearchSpace", "load", "names", "read"]
+__all__ = [
+    "ADDED",
+    "Label",
+    "LayerInput",
+    "NotInSpace",
+    "Parts",
+    "SearchSpace",
+    "from_config",
+    "load",
+    "names",
+    "read",
+    "with_additions",
+]

@@ -49,6 +49,9 @@ class Attr(enum.Enum):
 # The study's own attributes.
 MEASURED = "latency_measured_ms"  # trial number -> milliseconds, for the finalists timed whole
 EVALUATION = "evaluation"  # how candidates were evaluated (the evaluator's description)
+SPACE_NAME = "space"  # the space searched: its name, its fingerprint (every choice, overrides included),
+SPACE_DIGEST = "space_digest"
+SPACE_OVERRIDES = "space_overrides"  # and the command line's space.* overrides, as given
 ZERO_COST_SCORES = ("synflow", "naswot", "grad_norm")  # scores a screen records under their own names
 
 

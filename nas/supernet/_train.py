@@ -17,8 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas.cli import exits_on_usage_error, hydra_argv
 from nas.errors import USAGE_ERROR, UsageError, check_count
 from nas.paths import CONF
-from nas.spaces import load as load_space
-from nas.spaces import read as read_space
+from nas.spaces import data_of, from_config
 from nas.supernet._module import Recipe, SupernetModule
 from nas.supernet._net import check_space
 from nas.training import OptimSettings, ProxySettings, run_callbacks_and_loggers
@@ -33,8 +32,8 @@ def _plain(node: Any) -> Any:
 @exits_on_usage_error
 def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Train (or resume, ``ckpt_path=``) the supernet ``cfg`` asks for; returns the last metrics."""
-    space_data = read_space(str(cfg.space))
-    space = load_space(str(cfg.space))
+    space_data = data_of(cfg.space)
+    space = from_config(cfg.space)
     check_space(space)  # `families` and kin stop here, before the data loads
     optim = _plain(cfg.optim)
     OptimSettings.from_data(optim, "optim")
@@ -80,5 +79,5 @@ def main() -> None:
         print(f"error: expected a command, one of: {', '.join(COMMANDS)}; got {given}", file=sys.stderr)
         raise SystemExit(USAGE_ERROR)
     del sys.argv[1]
-    hydra_argv()
+    hydra_argv("supernet")
     _main()

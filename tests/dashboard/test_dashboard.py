@@ -114,7 +114,10 @@ def test_the_storage_named_in_the_run_s_config_is_served(tmp_path: Path) -> None
     ("target", "message"),
     [
         ("{d}/missing", "error: {d}/missing: no such directory, file or storage URL"),
-        ("{d}", "error: {d}: no study here (no study.db, and no storage in .hydra/config.yaml)"),
+        (
+            "{d}",
+            "error: {d}: no study here (no study.db, no storage in .hydra/config.yaml, and no sweep.yaml)",
+        ),
         ("sqlite:///{d}/none.db", "error: storage: no SQLite file at {d}/none.db"),
         ("postgresql://nobody@127.0.0.1:9/none", "error: storage: cannot open 'postgresql://nobody@"),
     ],

@@ -10,17 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
+from nas.cli import compose
 from nas.latency import _build_table, load_table
 from nas.latency._cli import run
 from nas.latency._parts import space_parts
-from nas.paths import CONF, ROOT
+from nas.paths import ROOT
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("latency", overrides=list(overrides))
+    return compose("latency", overrides=list(overrides))
 
 
 def build(space: Path, table: Path, *more: str) -> str:

@@ -245,7 +245,10 @@ def test_the_config_s_storage_is_the_one_read(tmp_path: Path) -> None:
     ("setup", "message"),
     [
         ("missing", "error: {d}/missing: no such directory"),
-        ("empty", "error: {d}: no study here (no study.db, and no storage in .hydra/config.yaml)"),
+        (
+            "empty",
+            "error: {d}: no study here (no study.db, no storage in .hydra/config.yaml, and no sweep.yaml)",
+        ),
         ("unreachable", "error: storage: cannot open 'postgresql://nobody@127.0.0.1:9/none'"),
         ("no_study", "error: storage: no study in 'sqlite:///{d}/study.db'"),
         ("wrong_name", "error: study: no study 'other' in 'sqlite:///{d}/study.db'; it holds mnas-300MFLOPs"),

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import optuna
 import pytest
-from hydra import compose, initialize_config_dir
 
 from nas import build_model, load_spec
+from nas.cli import compose
 from nas.latency import Environment, LatencyTable, Setting, _predict, load_table, predict
-from nas.paths import CONF
 from nas.search import Evaluator, ProxyTask, run
 
 # One process: the tests' searches are tiny, and each repeats exactly (workers=N is tested on its own).
@@ -24,10 +23,9 @@ FAST = ["evaluator=zero_cost", "evaluator.batch_size=8", *DATA]
 
 
 def config(tmp_path: Path, *overrides: str, fast: list[str] = FAST):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(
-            "search", overrides=["workers=1", *fast, f"storage=sqlite:///{tmp_path / 'study.db'}", *overrides]
-        )
+    return compose(
+        "search", overrides=["workers=1", *fast, f"storage=sqlite:///{tmp_path / 'study.db'}", *overrides]
+    )
 
 
 def trials(tmp_path: Path) -> list[dict[str, str]]:

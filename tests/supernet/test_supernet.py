@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
 from nas import build_model, count_cost, dump_spec, measure_cost, zoo
+from nas.cli import compose
 from nas.errors import SpecError
-from nas.paths import CONF
 from nas.spaces import load as load_space
 from nas.supernet import (
     Extreme,
@@ -209,8 +208,7 @@ def test_no_command_is_a_usage_error() -> None:
 
 
 def supernet_config(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("supernet", overrides=[*TINY, "trainer.enable_progress_bar=false", *overrides])
+    return compose("supernet", overrides=[*TINY, "trainer.enable_progress_bar=false", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -299,20 +297,19 @@ def test_recalibration_repairs_batch_norm_statistics(trained: Path) -> None:
 
 
 def search_config(tmp_path: Path, ckpt: Path | str, *overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(
-            "search",
-            overrides=[
-                *TINY[:-1],
-                "budget=null",
-                "workers=1",
-                "evaluator=supernet",
-                f"supernet.ckpt={ckpt}",
-                "supernet.calibration_batches=2",
-                f"storage=sqlite:///{tmp_path / 'study.db'}",
-                *overrides,
-            ],
-        )
+    return compose(
+        "search",
+        overrides=[
+            *TINY[:-1],
+            "budget=null",
+            "workers=1",
+            "evaluator=supernet",
+            f"supernet.ckpt={ckpt}",
+            "supernet.calibration_batches=2",
+            f"storage=sqlite:///{tmp_path / 'study.db'}",
+            *overrides,
+        ],
+    )
 
 
 def test_a_search_judges_candidates_by_inherited_weights(trained: Path, tmp_path: Path) -> None:
@@ -383,12 +380,11 @@ def test_a_subnet_fine_tunes_from_its_inherited_weights(trained: Path, tmp_path:
     arch = tmp_path / "largest.yaml"
     arch.write_text(dump_spec(spec))
     data = [o for o in TINY if o.startswith("data")]
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=[*data, "~arch", f"+arch_file={arch}", f"init={ckpt}", "trainer.max_epochs=1",
-                       "optim.lr=1e-9", "optim.warmup_epochs=0", "trainer.enable_progress_bar=false"],
-        )  # fmt: skip
+    cfg = compose(
+        "train",
+        overrides=[*data, "~arch", f"+arch_file={arch}", f"init={ckpt}", "trainer.max_epochs=1",
+                   "optim.lr=1e-9", "optim.warmup_epochs=0", "trainer.enable_progress_bar=false"],
+    )  # fmt: skip
     metrics = train(cfg, tmp_path)
     assert metrics["evaluation"]["init"] == str(ckpt) and metrics["evaluation"]["width"] == 0.25
     inherited = extract(supernet, spec).state_dict()
