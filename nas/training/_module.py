@@ -25,7 +25,8 @@ class Diverged(FloatingPointError):
 
 class ImageClassifier(L.LightningModule):
     """Cross-entropy with label smoothing; top-1 and top-5 accuracy; see :class:`OptimSettings` and
-    :class:`RecipeSettings` (whose batch augmentations need the data's ``normalization``, mean and std).
+    :class:`RecipeSettings`, whose batch augmentations need the data's ``normalization`` (per-channel
+    mean and std; ``None``: the batches are images in ``[0, 1]``).
 
     The spec travels in the hyper-parameters as YAML, so a checkpoint rebuilds its own network.
     """

@@ -121,7 +121,7 @@ class RecipeSettings(Record):
     seed: int = 0
 
     def validate(self) -> None:
-        check_range("ops", self.ops, 1, 14)  # kornia's RandAugment draws without replacement from 14
+        check_range("ops", self.ops, 1, 15)  # kornia's RandAugment draws without replacement from 15
         check_range("magnitude", self.magnitude, 1, 29)
         check_range("erasing", self.erasing, 0.0, 1.0)
         check_range("mixup", self.mixup, 0.0, 1.0)
