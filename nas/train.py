@@ -1,5 +1,9 @@
 """``python -m nas.train arch=NAME_OR_PATH data=digits trainer.max_epochs=N``: train one network.
 
+``recipe=proxy`` (the default) is the short training a search runs; ``recipe=full`` trains as timm trains
+EfficientNet: RMSpropTF, the weights' EMA (validated and checkpointed), label smoothing, RandAugment,
+random erasing, mixup and cutmix, drop-path (``conf/recipe/full.yaml``).
+
 Writes into the run directory (``hydra.run.dir``): the resolved config, ``metrics.json``, the trained
 ``spec.yaml``, ``checkpoints/last.ckpt`` and CSV and TensorBoard logs. ``ckpt_path=...`` resumes.
 ``init=SUPERNET_CKPT`` fine-tunes the network from the weights it inherits from a trained supernet
@@ -25,9 +29,11 @@ from nas.supernet import load as load_supernet
 from nas.training import (
     OptimSettings,
     ProxySettings,
+    RecipeSettings,
     TrainingFailed,
     fit,
     proxy_spec,
+    recipe_spec,
     run_callbacks_and_loggers,
     write_run,
 )
@@ -37,8 +43,9 @@ from nas.training import (
 def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     # Every user input is checked before the first heavy step, so that a mistake costs nothing.
     optim = OmegaConf.to_container(cfg.optim)
-    OptimSettings.from_data(optim, "optim")
+    optim_settings = OptimSettings.from_data(optim, "optim")
     proxy = ProxySettings.from_data(OmegaConf.to_container(cfg.proxy), "proxy")
+    recipe = RecipeSettings.from_data(OmegaConf.to_container(cfg.recipe, resolve=True), "recipe")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")  # here, so that missing data is a usage error; Lightning's own call is a no-op
@@ -50,12 +57,13 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         proxy = supernet.setting.proxy
         init = extract(supernet, arch).state_dict()
     spec = proxy_spec(arch, proxy, datamodule.resolution)
-    spec = spec.replace(in_channels=datamodule.in_channels)
+    spec = recipe_spec(spec.replace(in_channels=datamodule.in_channels), recipe)
     callbacks, loggers = run_callbacks_and_loggers(run_dir)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=str(run_dir))
     metrics = fit(
-        spec, datamodule, trainer, optim, ckpt_path=cfg.ckpt_path, channels_last=cfg.channels_last, init=init
-    )
+        spec, datamodule, trainer, optim,
+        ckpt_path=cfg.ckpt_path, channels_last=cfg.channels_last, init=init, recipe=recipe,
+    )  # fmt: skip
     metrics["arch"] = spec.name
     metrics["evaluation"] = {
         **datamodule.describe(),
@@ -64,6 +72,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "stem_stride": proxy.stem_stride,
         "seed": cfg.seed,
         "init": str(cfg.init) if cfg.get("init") else None,
+        "recipe": recipe.describe(optim_settings, spec),
     }
     if trainer.is_global_zero:  # with strategy=ddp every process runs this command; one writes
         write_run(run_dir, spec, metrics)

@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
+from torch.nn import functional as F
 
 from nas import build_model, load_spec
 from nas.cli import config_groups, rewrite_overrides
+from nas.data import SyntheticDataModule
 from nas.paths import CONF
 from nas.train import run
+from nas.training import ImageClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = """
@@ -93,6 +97,29 @@ def test_proxy_width_and_stem_stride_are_recorded(tiny: Path, tmp_path: Path) ->
     assert (spec.stem[0].out, spec.stem[0].stride) == (16, 1)
 
 
+def test_the_full_recipe_trains_end_to_end_validating_the_ema_it_checkpoints(tiny: Path, tmp_path: Path):
+    proxy = train([f"arch={tiny}", *FAST], tmp_path / "proxy")
+    full = train([f"arch={tiny}", *FAST, "recipe=full"], tmp_path / "full")
+    recipe, short = full["evaluation"]["recipe"], proxy["evaluation"]["recipe"]
+    assert (recipe["name"], recipe["optimizer"]) == ("full", "rmsprop_tf")
+    assert recipe["augment"] == "randaugment n2 m9"
+    assert (recipe["ema_decay"], recipe["label_smoothing"], recipe["drop_path"]) == (0.9999, 0.1, 0.2)
+    assert (short["name"], short["augment"], short["mixup"]) == ("proxy", "none", 0.0)
+    assert load_spec(tmp_path / "full" / "spec.yaml").drop_path == 0.2  # from the recipe, costing nothing
+    assert (full["params"], full["macs"]) == (proxy["params"], proxy["macs"])
+    # The checkpoint's network to use is the weights' EMA, and val_loss is its loss, not the raw weights'.
+    module = ImageClassifier.load_from_checkpoint(tmp_path / "full" / "checkpoints" / "last.ckpt").eval()
+    assert module.ema is not None and module.evaluated_network is module.ema.module
+    data = SyntheticDataModule(16, train_samples=64, val_samples=32, batch_size=16)
+    losses = {"ema": [], "raw": []}
+    with torch.no_grad():
+        for x, y in data.val_dataloader():
+            losses["ema"].append(F.cross_entropy(module.evaluated_network(x), y).item())
+            losses["raw"].append(F.cross_entropy(module.model(x), y).item())
+    assert full["val_loss"] == pytest.approx(sum(losses["ema"]) / 2, rel=1e-5)
+    assert full["val_loss"] != pytest.approx(sum(losses["raw"]) / 2, rel=1e-3)
+
+
 def command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "nas.train", *args, f"hydra.run.dir={cwd / 'run'}"],
@@ -111,6 +138,11 @@ def command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
             "error: stem[1].kernel: a 3x3 window does not fit a 1x1 map",
         ),
         (["arch=TINY", "optim.lr=0"], "error: optim.lr: expected a value > 0.0; got 0.0"),
+        (["arch=TINY", "recipe=long"], "error: recipe: unknown choice 'long'; expected one of: full, proxy"),
+        (
+            ["arch=TINY", "recipe=full", "recipe.mixup=2"],
+            "error: recipe.mixup: expected a value >= 0.0 and <= 1.0; got 2.0",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(tiny: Path, tmp_path: Path, args: list[str], message: str):

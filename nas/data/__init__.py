@@ -9,7 +9,7 @@ normalized, int64 [N])``; and tells what it loaded with ``describe()``. The Hydr
 
 from __future__ import annotations
 
-from nas.data._base import ImageDataModule
+from nas.data._base import ImageDataModule, derive_seed
 from nas.data._cache import cached_datamodule, first_batch
 from nas.data._cifar import CifarDataModule
 from nas.data._digits import DigitsDataModule
@@ -26,5 +26,6 @@ __all__ = [
     "SkippedFileWarning",
     "SyntheticDataModule",
     "cached_datamodule",
+    "derive_seed",
     "first_batch",
 ]

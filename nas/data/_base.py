@@ -353,6 +353,14 @@ class ImageDataModule(L.LightningDataModule):
         return self.train_set, self.val_set
 
     @property
+    def normalization(self) -> tuple[list[float], list[float]]:
+        """The per-channel mean and standard deviation the batches are normalized with, in ``[0, 1]``
+        units, as :class:`Normalize` applies them (loads the data first if needed)."""
+        self._datasets()
+        assert self._split is not None
+        return list(self._split.mean), [s if s > 0 else 1.0 for s in self._split.std]
+
+    @property
     def validates_on_test(self) -> bool:
         """Whether the validation loader holds a test set kept for final reporting, which no search may
         select on (Fashion-MNIST's ``split: test``)."""

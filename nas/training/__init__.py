@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nas.training._augment import BatchAugment
 from nas.training._fit import TrainingFailed, fit, quick_fit, run_callbacks_and_loggers, write_run
 from nas.training._module import (
     Diverged,
@@ -11,14 +12,27 @@ from nas.training._module import (
     recalibrate_batch_norm,
     warmup_cosine,
 )
-from nas.training._settings import Optimizer, OptimSettings, ProxySettings, proxy_spec
+from nas.training._optimizers import RMSpropTF
+from nas.training._settings import (
+    Optimizer,
+    OptimSettings,
+    Policy,
+    ProxySettings,
+    RecipeSettings,
+    proxy_spec,
+    recipe_spec,
+)
 
 __all__ = [
+    "BatchAugment",
     "Diverged",
     "ImageClassifier",
     "OptimSettings",
     "Optimizer",
+    "Policy",
     "ProxySettings",
+    "RMSpropTF",
+    "RecipeSettings",
     "TrainingFailed",
     "configure_optimizers",
     "fit",
@@ -26,6 +40,7 @@ __all__ = [
     "proxy_spec",
     "quick_fit",
     "recalibrate_batch_norm",
+    "recipe_spec",
     "run_callbacks_and_loggers",
     "warmup_cosine",
     "write_run",

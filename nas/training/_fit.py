@@ -13,7 +13,9 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from nas.arch import ArchSpec, count_cost, dump_spec
+from nas.data import ImageDataModule
 from nas.training._module import ImageClassifier
+from nas.training._settings import RecipeSettings
 
 
 class TrainingFailed(RuntimeError):
@@ -69,16 +71,24 @@ def fit(
     ckpt_path: str | None = None,
     channels_last: bool = False,
     init: dict[str, Any] | None = None,
+    recipe: RecipeSettings | None = None,
 ) -> dict[str, Any]:
     """Train ``spec`` on ``datamodule`` and return its metrics (``val_acc``, ``val_loss``, cost, speed).
 
     ``init``: a state dict of ``spec``'s network to start from (fine-tuning inherited weights).
+    ``recipe``: its batch augmentations (its drop-path is the spec's: :func:`recipe_spec`).
     Raises :class:`TrainingFailed` with a one-line reason when the run cannot finish; the traceback
     is kept in ``error.log`` of the trainer's root directory.
     """
     throughput = Throughput()
     trainer.callbacks.append(throughput)
-    model = ImageClassifier(spec, datamodule.num_classes, optim, channels_last)
+    recipe = recipe or RecipeSettings()
+    normalization = None
+    if recipe.augments and isinstance(datamodule, ImageDataModule):
+        normalization = datamodule.normalization
+    model = ImageClassifier(
+        spec, datamodule.num_classes, optim, channels_last, recipe.to_data(), normalization
+    )
     if init is not None:  # weights to start from (a supernet's, inherited), instead of a fresh start
         model.model.load_state_dict(init)
     start = time.perf_counter()
@@ -126,6 +136,7 @@ def quick_fit(
     *,
     callbacks: list[Callback] | None = None,
     trainer_options: dict[str, Any] | None = None,
+    recipe: RecipeSettings | None = None,
 ) -> dict[str, Any]:
     """:func:`fit` with a quiet trainer of ``epochs`` epochs (no logger, checkpoint, bar or summary), seeded
     with ``seed``: one proxy training, as the fidelity study and the benchmarks run it. ``spec`` is trained
@@ -149,6 +160,6 @@ def quick_fit(
         **options,
     )
     cpu = time.process_time()
-    metrics = fit(spec, datamodule, trainer, optim)
+    metrics = fit(spec, datamodule, trainer, optim, recipe=recipe)
     metrics["cpu_seconds"] = round(time.process_time() - cpu, 3)
     return metrics

@@ -14,7 +14,9 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from nas.arch import ArchSpec, build_model, dump_spec, load_spec
 from nas.blocks import ConvNormAct, residual_bodies
-from nas.training._settings import Optimizer, OptimSettings
+from nas.training._augment import BatchAugment
+from nas.training._optimizers import RMSpropTF
+from nas.training._settings import Optimizer, OptimSettings, RecipeSettings
 
 
 class Diverged(FloatingPointError):
@@ -22,19 +24,29 @@ class Diverged(FloatingPointError):
 
 
 class ImageClassifier(L.LightningModule):
-    """Cross-entropy with label smoothing; top-1 and top-5 accuracy; see :class:`OptimSettings`.
+    """Cross-entropy with label smoothing; top-1 and top-5 accuracy; see :class:`OptimSettings` and
+    :class:`RecipeSettings`, whose batch augmentations need the data's ``normalization`` (per-channel
+    mean and std; ``None``: the batches are images in ``[0, 1]``).
 
     The spec travels in the hyper-parameters as YAML, so a checkpoint rebuilds its own network.
     """
 
     def __init__(
-        self, spec: str | ArchSpec, num_classes: int, optim: dict[str, Any], channels_last: bool = False
+        self,
+        spec: str | ArchSpec,
+        num_classes: int,
+        optim: dict[str, Any],
+        channels_last: bool = False,
+        recipe: dict[str, Any] | None = None,
+        normalization: tuple[list[float], list[float]] | None = None,
     ) -> None:
         super().__init__()
         spec_yaml = dump_spec(spec) if isinstance(spec, ArchSpec) else spec
-        self.save_hyperparameters({"spec": spec_yaml, "num_classes": num_classes, "optim": dict(optim)})
+        hparams = {"spec": spec_yaml, "num_classes": num_classes, "optim": dict(optim)}
+        self.save_hyperparameters({**hparams, "recipe": dict(recipe or {}), "normalization": normalization})
         self.spec = load_spec(spec_yaml)
         self.optim = OptimSettings.from_data(dict(optim), "optim")
+        self.recipe = RecipeSettings.from_data(dict(recipe or {}), "recipe")
         self.channels_last = channels_last
         self.model = build_model(self.spec, num_classes)
         if self.optim.zero_init_residual:
@@ -51,6 +63,11 @@ class ImageClassifier(L.LightningModule):
         if self.optim.ema_decay > 0:
             average = ema_with_warmup(self.optim.ema_decay)
             self.ema = AveragedModel(self.model, avg_fn=average, use_buffers=True)
+        self.augment: BatchAugment | None = None
+        if self.recipe.augments:
+            channels = self.spec.in_channels
+            mean, std = normalization or ([0.0] * channels, [1.0] * channels)
+            self.augment = BatchAugment(self.recipe, num_classes, list(mean), list(std))
         top5 = min(5, num_classes)
         self.train_acc = MulticlassAccuracy(num_classes, average="micro")
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
@@ -61,13 +78,17 @@ class ImageClassifier(L.LightningModule):
             x = x.contiguous(memory_format=torch.channels_last)
         return self.model(x)
 
+    @property
+    def evaluated_network(self) -> nn.Module:
+        """The network that validation scores, and the one to use from a checkpoint (which holds both):
+        the weights' EMA when there is one, else the trained weights."""
+        return self.ema.module if self.ema is not None else self.model
+
     def evaluated(self, x: torch.Tensor) -> torch.Tensor:
         """The logits validation scores: of the weights' EMA when there is one, else of the weights."""
-        if self.ema is None:
-            return self(x)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.ema(x)
+        return self.evaluated_network(x)
 
     def on_validation_epoch_start(self) -> None:
         # Within fit only: not in the sanity check, nor in a validation on its own (no training data then).
@@ -83,8 +104,11 @@ class ImageClassifier(L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         images, labels = batch
+        targets = labels  # or, in a mixed batch, class probabilities
+        if self.augment is not None:
+            images, targets = self.augment(images, labels, self.current_epoch, batch_idx, self.global_rank)
         logits = self(images)
-        loss = F.cross_entropy(logits, labels, label_smoothing=self.optim.label_smoothing)
+        loss = F.cross_entropy(logits, targets, label_smoothing=self.optim.label_smoothing)
         if not torch.isfinite(loss):
             raise Diverged(
                 f"the training loss is {loss.item()} at epoch {self.current_epoch}, step {batch_idx}"
@@ -201,6 +225,8 @@ def configure_optimizers(model: nn.Module, o: OptimSettings, trainer: L.Trainer)
         )
     elif o.name is Optimizer.RMSPROP:
         optimizer = torch.optim.RMSprop(groups, lr=o.lr, alpha=o.alpha, eps=o.eps, momentum=o.momentum)
+    elif o.name is Optimizer.RMSPROP_TF:
+        optimizer = RMSpropTF(groups, lr=o.lr, alpha=o.alpha, eps=o.eps, momentum=o.momentum)
     else:
         optimizer = torch.optim.AdamW(groups, lr=o.lr, betas=tuple(o.betas))
     total = max(1, int(trainer.estimated_stepping_batches))

@@ -1,4 +1,5 @@
-"""Typed training settings: the optimizer and schedule (``conf/optim``), and the proxy task a search uses."""
+"""Typed training settings: the optimizer and schedule (``conf/optim``), the proxy task a search uses, and
+the training recipe (``conf/recipe``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ from nas.scaling import Coefficients, scale
 
 class Optimizer(enum.Enum):
     SGD = "sgd"
-    RMSPROP = "rmsprop"
+    RMSPROP = "rmsprop"  # PyTorch's: epsilon outside the square root
+    RMSPROP_TF = "rmsprop_tf"  # TensorFlow's, as timm's RMSpropTF: epsilon inside (nas.training.RMSpropTF)
     ADAMW = "adamw"
+
+
+class Policy(enum.Enum):
+    """The automatic augmentation of a recipe (kornia's implementations)."""
+
+    NONE = "none"
+    RANDAUGMENT = "randaugment"  # Cubuk et al. 2020
+    TRIVIALAUGMENT = "trivialaugment"  # Müller & Hutter 2021: one operation, a random magnitude, no knob
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class OptimSettings(Record):
     nesterov: bool = True  # SGD only
     weight_decay: float = 4e-5
     alpha: float = 0.9  # RMSprop's decay, as in MnasNet and EfficientNet
-    eps: float = 1e-3  # RMSprop's epsilon (TensorFlow's, which those papers used)
+    eps: float = 1e-3  # RMSprop's epsilon (TensorFlow's value; inside the square root only for rmsprop_tf)
     warmup_epochs: float = 0.0
     min_lr: float = 0.0
     label_smoothing: float = 0.0
@@ -87,3 +97,67 @@ def proxy_spec(spec: ArchSpec, proxy: ProxySettings, resolution: int) -> ArchSpe
             raise SpecError("proxy.stem_stride", f"{spec.name} has no stem to change the stride of")
         stem = (dataclasses.replace(stem[0], stride=proxy.stem_stride), *stem[1:])
     return dataclasses.replace(spec, stem=stem, resolution=resolution)
+
+
+@dataclass(frozen=True)
+class RecipeSettings(Record):
+    """What a recipe adds to the optimizer settings: batch augmentations, mixing and drop-path.
+
+    ``proxy`` (the defaults) adds nothing: the short training a search runs. ``full`` (``conf/recipe/full``)
+    is timm's EfficientNet practice; its optimizer, EMA and label smoothing are ``optim`` settings that
+    the recipe's config sets. The augmentations apply to training batches only, seeded by ``seed``, the
+    epoch and the batch's index (:class:`~nas.training.BatchAugment`).
+    """
+
+    name: str = "proxy"
+    augment: Policy = Policy.NONE
+    ops: int = 2  # RandAugment's N: operations per image
+    magnitude: int = 9  # RandAugment's M on kornia's scale, 1-29 (timm's and TensorFlow's M is out of 10)
+    erasing: float = 0.0  # probability that an image gets a random rectangle erased
+    mixup: float = 0.0  # > 0: mixup, the second image's share drawn uniformly in [0, mixup]
+    cutmix: float = 0.0  # > 0: cutmix, its area drawn from Beta(cutmix, cutmix)
+    mix_prob: float = 1.0  # the share of batches mixed (with both on, mixup or cutmix at even odds)
+    drop_path: float | None = None  # the spec's drop_path (stochastic depth of the last block); None: as is
+    seed: int = 0
+
+    def validate(self) -> None:
+        check_range("ops", self.ops, 1, 15)  # kornia's RandAugment draws without replacement from 15
+        check_range("magnitude", self.magnitude, 1, 29)
+        check_range("erasing", self.erasing, 0.0, 1.0)
+        check_range("mixup", self.mixup, 0.0, 1.0)
+        check_range("cutmix", self.cutmix, 0.0)
+        check_range("mix_prob", self.mix_prob, 0.0, 1.0)
+        if self.drop_path is not None:
+            check_range("drop_path", self.drop_path, 0.0, 1.0, high_open=True)
+
+    @property
+    def augments(self) -> bool:
+        """Whether training batches are changed at all."""
+        mixes = (self.mixup > 0 or self.cutmix > 0) and self.mix_prob > 0
+        return self.augment is not Policy.NONE or self.erasing > 0 or mixes
+
+    def describe(self, optim: OptimSettings, spec: ArchSpec) -> dict[str, object]:
+        """The recipe as run, for a run's ``metrics.json``: with the optimizer settings it relies on and
+        the drop-path rate of the network as built."""
+        policy = self.augment.value
+        if self.augment is Policy.RANDAUGMENT:
+            policy = f"randaugment n{self.ops} m{self.magnitude}"
+        return {
+            "name": self.name,
+            "optimizer": optim.name.value,
+            "lr": optim.lr,
+            "warmup_epochs": optim.warmup_epochs,
+            "ema_decay": optim.ema_decay,
+            "label_smoothing": optim.label_smoothing,
+            "augment": policy,
+            "erasing": self.erasing,
+            "mixup": self.mixup,
+            "cutmix": self.cutmix,
+            "mix_prob": self.mix_prob,
+            "drop_path": spec.drop_path,
+        }
+
+
+def recipe_spec(spec: ArchSpec, recipe: RecipeSettings) -> ArchSpec:
+    """``spec`` with the recipe's drop-path rate, if it sets one (no parameter or MAC changes)."""
+    return spec if recipe.drop_path is None else spec.replace(drop_path=recipe.drop_path)
