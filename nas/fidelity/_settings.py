@@ -108,7 +108,7 @@ class SupernetSettings(Record):
 class FidelitySettings(Record):
     """Everything a study needs besides the data module's own config."""
 
-    space: str | dict = "mnas"  # the composed space (space=NAME, edited by space.* overrides), a name or a file
+    space: str | dict = "mnas"  # the composed space (space=NAME, edited by space.* overrides), or a name
     budget: str | None = "300MFLOPs"
     n: int = 24
     seed: int = 0

@@ -1,4 +1,5 @@
-"""``python -m nas.latency build|validate space=NAME device=cpu threads=1``: lookup tables and their proof."""
+"""``python -m nas.latency build|validate space=NAME device=cpu threads=1 backend=eager``: lookup tables and
+their proof."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from nas.cli import exits_on_usage_error, hydra_argv
 from nas.errors import UsageError
 from nas.latency._build_table import build_table
 from nas.latency._config import open_table, setting_from_config, table_path
-from nas.latency._validate import validate, write_results
+from nas.latency._validate import results_name, validate, write_results
 from nas.paths import CONF, RESULTS
 
 COMMANDS = ("build", "validate")
-USAGE = "usage: python -m nas.latency build|validate [space=NAME device=cpu threads=1 n=50 ...]"
+USAGE = "usage: python -m nas.latency build|validate [space=NAME device=cpu threads=1 backend=eager n=50 ...]"
 
 
 @exits_on_usage_error
@@ -54,12 +55,14 @@ def run(cfg: DictConfig) -> str:
         table = open_table(path, setting, create=False)
         result = validate(space, table, cfg.n, cfg.seed, cfg.num_classes)
         table.save(path)  # with the parts the drawn networks added
+        backend = "" if setting.backend == "eager" else f" backend={setting.backend}"
         command = (
             f"python -m nas.latency validate space={space.name} device={cfg.device} "
-            f"threads={cfg.threads} n={cfg.n}"
+            f"threads={cfg.threads}{backend} n={cfg.n}"
         )
-        device = setting.device.replace(":", "")
-        markdown = Path(cfg.results) if cfg.results else RESULTS / f"latency_{device}.md"
+        markdown = (
+            Path(cfg.results) if cfg.results else RESULTS / results_name(setting.device, setting.backend)
+        )
         files = write_results(result, table, command, markdown)
         print(f"wrote {', '.join(map(str, files))}")
         line = result.line()

@@ -1,7 +1,8 @@
 """Latency lookup tables: per-part latencies measured once on one machine, stored as versioned JSON.
 
 A table is only valid where it was measured: the file records the device (with the CPU or GPU model),
-thread count, batch size, back-end and torch version, and :func:`load_table` refuses a table whose record
+thread count, batch size, back-end, torch version and the back-end's own runtime (ONNX Runtime's version
+and session options), and :func:`load_table` refuses a table whose record
 differs from the machine asking, or a file that is not a whole table, with a message that says which.
 """
 
@@ -38,6 +39,9 @@ class Environment:
     backend: str
     torch: str
     allocator: str  # see nas.latency._timing.steady_allocator
+    # The back-end's runtime beyond torch: ONNX Runtime's version and session options; "" for torch alone
+    # (so that the tables written before it was recorded still load, and still match).
+    runtime: str = ""
 
     @classmethod
     def here(cls, setting: Setting) -> Environment:
@@ -49,6 +53,7 @@ class Environment:
             backend=setting.backend,
             torch=torch.__version__,
             allocator=steady_allocator(),
+            runtime=setting.runtime(),
         )
 
     def setting(self) -> Setting:

@@ -1,9 +1,10 @@
 """``measure``: the wall-clock latency of a network (or of one block) on a device, with its spread.
 
-Latency is measured, not modelled: warm-up passes first (first-call allocation, kernel selection,
-TorchScript's profiling runs), then timed passes, each one synchronised on a GPU so that the clock sees
-the kernels finish. The median is the figure of record (it resists the outliers a shared machine
-produces); the mean, standard deviation and minimum travel with it.
+Latency is measured, not modelled: the module is prepared by the setting's back-end (run as it is,
+traced, compiled, or exported to ONNX Runtime: ``nas.latency._backends``), then warm-up passes run
+(first-call allocation, kernel selection, TorchScript's profiling runs), then timed passes, each one
+synchronised on a GPU so that the clock sees the kernels finish. The median is the figure of record (it
+resists the outliers a shared machine produces); the mean, standard deviation and minimum travel with it.
 
 On Linux with glibc, :func:`steady_allocator` first stops malloc from handing large buffers back to the
 kernel: by default every feature map over 128 KiB is a fresh ``mmap`` and every free a ``munmap``, so
@@ -19,7 +20,6 @@ import ctypes
 import ctypes.util
 import functools
 import statistics
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from time import perf_counter
@@ -28,8 +28,8 @@ import torch
 from torch import nn
 
 from nas.arch import ArchSpec, build_model
+from nas.latency._backends import BACKENDS
 
-BACKENDS = ("eager", "torchscript", "compile")
 _SEED = 0  # latency does not depend on the weights' values; seeded only so that runs are repeatable
 _MAX_RUNS = 10_000
 
@@ -60,9 +60,9 @@ class Setting:
     """How a latency is measured: what a lookup table is keyed by, besides the machine and torch."""
 
     device: str = "cpu"  # "cpu", "cuda" or "cuda:N"
-    threads: int = 1  # torch.set_num_threads during the measurement (CPU intra-op threads)
+    threads: int = 1  # CPU intra-op threads while timing (torch.set_num_threads; ONNX Runtime's own option)
     batch_size: int = 1
-    backend: str = "eager"  # one of BACKENDS
+    backend: str = "eager"  # a name in BACKENDS (nas.latency._backends)
 
     def __post_init__(self) -> None:
         for name in ("threads", "batch_size"):
@@ -75,6 +75,11 @@ class Setting:
             raise ValueError(f"device: expected cpu, cuda or cuda:N; got {self.device!r}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device: {self.device!r} asked for, but this torch sees no CUDA device")
+        BACKENDS[self.backend].check(self.device)
+
+    def runtime(self) -> str:
+        """What the back-end's timings depend on beyond torch (see :meth:`Backend.runtime`)."""
+        return BACKENDS[self.backend].runtime(self.threads)
 
 
 def measure(
@@ -87,9 +92,10 @@ def measure(
     min_time_s: float = 0.0,
     num_classes: int = 1000,
 ) -> Measurement:
-    """Time forward passes of ``model`` (a module, or a spec built with seeded weights) in eval mode
-    under ``torch.inference_mode()`` on a batch of ``setting.batch_size`` random inputs of
-    ``input_shape`` (channels, height, width; a spec's own by default).
+    """Time forward passes of ``model`` (a module, or a spec built with seeded weights) in eval mode,
+    through the setting's back-end (in PyTorch under ``torch.inference_mode()``), on a batch of
+    ``setting.batch_size`` random inputs of ``input_shape`` (channels, height, width; a spec's own by
+    default).
 
     ``warmup`` untimed passes, then at least ``repeats`` timed ones, more if needed to fill
     ``min_time_s`` (short blocks get many runs, so their median is as steady as a long network's).
@@ -116,20 +122,7 @@ def _runner(model: nn.Module, x: torch.Tensor, setting: Setting) -> Callable[[],
     """A no-argument forward pass of ``model`` on ``x`` through the setting's back-end and device."""
     device = torch.device(setting.device)
     model, x = model.to(device), x.to(device)
-    if setting.backend == "torchscript":
-        # Deprecated in favour of torch.compile, but still what many deployments ship; freezing inlines
-        # the weights, as such an export does.
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
-    elif setting.backend == "compile":
-        model = torch.compile(model)
-
-    def run() -> object:
-        with torch.inference_mode():
-            return model(x)
-
-    return run
+    return BACKENDS[setting.backend].prepare(model, x, setting.threads)
 
 
 def _timed(

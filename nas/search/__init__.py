@@ -45,7 +45,7 @@ from nas.search._evaluate import (
 )
 from nas.search._latency import measure_finalists, open_latency
 from nas.search._objective import Objective, Pareto, Reward
-from nas.search._outputs import pareto_front, ranked_trials, write_outputs
+from nas.search._outputs import SavedNetworks, pareto_front, ranked_trials, read_outputs, write_outputs
 from nas.search._provenance import provenance
 from nas.search._study import (
     Search,
@@ -224,6 +224,7 @@ __all__ = [
     "Pareto",
     "ProxyTask",
     "Reward",
+    "SavedNetworks",
     "Search",
     "SupernetEvaluator",
     "TrainEvaluator",
@@ -239,6 +240,7 @@ __all__ = [
     "parse_budget",
     "prepare",
     "proxy_task",
+    "read_outputs",
     "run",
     "synflow",
     "zero_cost_score",

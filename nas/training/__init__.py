@@ -7,8 +7,10 @@ from nas.training._fit import TrainingFailed, fit, quick_fit, run_callbacks_and_
 from nas.training._module import (
     Diverged,
     ImageClassifier,
+    Trained,
     configure_optimizers,
     fold_batch_norm,
+    load_trained,
     recalibrate_batch_norm,
     warmup_cosine,
 )
@@ -33,10 +35,12 @@ __all__ = [
     "ProxySettings",
     "RMSpropTF",
     "RecipeSettings",
+    "Trained",
     "TrainingFailed",
     "configure_optimizers",
     "fit",
     "fold_batch_norm",
+    "load_trained",
     "proxy_spec",
     "quick_fit",
     "recalibrate_batch_norm",

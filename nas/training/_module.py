@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+import pickle
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -14,6 +19,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from nas.arch import ArchSpec, build_model, dump_spec, load_spec
 from nas.blocks import ConvNormAct, residual_bodies
+from nas.errors import UsageError
 from nas.training._augment import BatchAugment
 from nas.training._optimizers import RMSpropTF
 from nas.training._settings import Optimizer, OptimSettings, RecipeSettings
@@ -129,6 +135,40 @@ class ImageClassifier(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         return configure_optimizers(self.model, self.optim, self.trainer)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The network a ``python -m nas.train`` checkpoint holds."""
+
+    spec: ArchSpec  # as trained: the proxy's width and stem stride, the data's channels and resolution
+    num_classes: int
+    model: nn.Module  # in eval mode, with the weights validation scored: their EMA when the run kept one
+    ema: bool
+
+
+def load_trained(path: str | Path, key: str = "checkpoint") -> Trained:
+    """The network, spec and weights of a ``nas.train`` checkpoint (``RUN/checkpoints/last.ckpt``); a
+    missing or foreign file is a :class:`UsageError` naming ``key``, the setting that gave the path."""
+    where = Path(path)
+    if not where.is_file():
+        raise UsageError(f"{key}: no checkpoint at {where}")
+    try:
+        # Lightning's checkpoints hold the hyper-parameters as plain Python objects, not only tensors.
+        checkpoint = torch.load(where, map_location="cpu", weights_only=False)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UsageError(f"{key}: {where} is not a readable checkpoint ({reason})") from None
+    hparams = checkpoint.get("hyper_parameters", {}) if isinstance(checkpoint, Mapping) else {}
+    if not {"spec", "num_classes", "optim"} <= set(hparams):
+        raise UsageError(
+            f"{key}: {where} is not a nas.train checkpoint (a supernet's subnets are trained with "
+            f"python -m nas.train init={where} first, then exported from that run's checkpoint)"
+        )
+    module = ImageClassifier(hparams["spec"], hparams["num_classes"], hparams["optim"])
+    module.load_state_dict(checkpoint["state_dict"])
+    model = module.ema.module if module.ema is not None else module.model
+    return Trained(module.spec, int(hparams["num_classes"]), model.eval(), module.ema is not None)
 
 
 def ema_with_warmup(decay: float):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nas.cli import compose
-from nas.latency import _build_table, load_table
+from nas.latency import Setting, _build_table, _cli, load_table
 from nas.latency._cli import run
 from nas.latency._parts import space_parts
 from nas.paths import ROOT
@@ -68,11 +68,35 @@ def test_validate_predicts_measures_and_writes_the_results(tmp_path, tiny_space_
         "command=validate", f"space={tiny_space_file}", f"table={tmp_path / 't.json'}", "n=4", f"results={md}"
     )
     line = run(cfg)
-    assert re.fullmatch(r"spearman=-?\d\.\d\d mape=\d+\.\d%", line)
+    assert re.fullmatch(r"spearman=-?\d\.\d\d mape=\d+\.\d% within10=\d+%", line)
     assert capsys.readouterr().out.rstrip().splitlines()[-1] == line
     text = md.read_text()
     assert "python -m nas.latency validate space=" in text and text.count("| tiny_1_") == 4
     assert md.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    within = re.search(r"(\d) of 4 networks \((\d+)%\) within ±10%", text)
+    errors = [float(e) for e in re.findall(r"\| ([+-]\d+\.\d)% \|", text)]
+    assert within and int(within.group(1)) == sum(abs(e) <= 10 for e in errors)  # rounded: none near 10
+    assert f"within10={within.group(2)}%" in line
+
+
+def test_onnxruntime_builds_and_validates_a_table_of_its_own(tmp_path, tiny_space_file, quick, monkeypatch):
+    monkeypatch.setattr(_cli, "RESULTS", tmp_path / "results")  # where results/ would be
+    build(tiny_space_file, tmp_path / "t.json", "backend=onnxruntime", "passes=1")
+    table = load_table(tmp_path / "t.json", Setting(backend="onnxruntime"))
+    assert table.environment.runtime.startswith("onnxruntime ") and len(table) > 0
+    cfg = config(
+        "command=validate",
+        f"space={tiny_space_file}",
+        f"table={tmp_path / 't.json'}",
+        "n=3",
+        "backend=onnxruntime",
+    )
+    assert "within10=" in run(cfg)
+    text = (tmp_path / "results" / "latency_cpu_onnxruntime.md").read_text()
+    assert text.startswith("# Latency predictor on cpu, onnxruntime: space `tiny`")
+    assert "threads=1 backend=onnxruntime n=3" in text and "back-end onnxruntime (onnxruntime " in text
+    with pytest.raises(SystemExit):  # the table is the back-end's own: eager refuses it
+        run(config("command=validate", f"space={tiny_space_file}", f"table={tmp_path / 't.json'}", "n=3"))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,7 +134,10 @@ def foreign_table(path: Path) -> Path:
         (["measure"], "usage: python -m nas.latency build|validate"),
         (["build", "space=nope"], "space: unknown space 'nope'"),
         (["build", "threads=0"], "threads: expected an integer >= 1; got 0"),
-        (["build", "backend=tvm"], "backend: expected one of eager, torchscript, compile; got 'tvm'"),
+        (
+            ["build", "backend=tvm"],
+            "backend: expected one of eager, torchscript, compile, onnxruntime; got 'tvm'",
+        ),
         (["validate", "table=/nonexistent/t.json"], "table: no latency table at /nonexistent/t.json"),
         (["validate", "n=1", "table=/nonexistent/t.json"], "n: expected an integer >= 2; got 1"),
         (

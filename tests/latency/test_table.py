@@ -48,6 +48,7 @@ def test_save_and_load_round_trip(tmp_path: Path, table: LatencyTable) -> None:
         ("backend", "torchscript"),
         ("batch_size", 8),
         ("allocator", "jemalloc"),
+        ("runtime", "onnxruntime 1.0.0 (torch.onnx exporter, opset 17): intra_op_num_threads=1"),
     ],
 )
 def test_a_table_from_elsewhere_is_refused(
@@ -108,6 +109,28 @@ def test_a_missing_file_is_a_table_error(tmp_path: Path) -> None:
 def test_the_default_path_names_space_device_threads_batch_and_backend(tmp_path: Path) -> None:
     path = default_path(tmp_path, "mnas", Setting(threads=2, batch_size=4, backend="torchscript"))
     assert path == tmp_path / "mnas-cpu-t2-b4-torchscript.json"
+
+
+def test_a_table_written_before_the_runtime_was_recorded_still_loads(
+    tmp_path: Path, table: LatencyTable
+) -> None:
+    path = tmp_path / "t.json"
+    data = filled(table).to_data()
+    del data["environment"]["runtime"]  # an eager table of the first format: torch was its only runtime
+    path.write_text(json.dumps(data))
+    assert load_table(path, Setting()) == table
+
+
+def test_an_onnxruntime_table_records_the_runtime_and_is_its_own(tmp_path: Path) -> None:
+    setting = Setting(backend="onnxruntime")
+    env = Environment.here(setting)
+    assert env.backend == "onnxruntime" and env.runtime == setting.runtime() != ""
+    path = tmp_path / "t.json"
+    LatencyTable(env).save(path)
+    assert load_table(path, setting).environment == env
+    with pytest.raises(TableError, match="backend: table 'onnxruntime', here 'eager'"):
+        load_table(path, Setting())
+    assert default_path(tmp_path, "mnas", setting).name == "mnas-cpu-t1-b1-onnxruntime.json"
 
 
 def test_the_environment_names_this_machine() -> None:

@@ -1,19 +1,23 @@
 """measure: the median of real forward passes, with their spread, leaving the thread count and the
-global RNG as they were."""
+global RNG as they were; every back-end runs the network it is given and is timed the same way."""
 
 from __future__ import annotations
 
 import math
 import platform
+import sys
 from collections.abc import Iterator
 
+import onnxruntime
 import pytest
 import torch
 from torch import nn
 
 from nas import ArchSpec, count_cost, load_spec
-from nas.latency import Measurement, Setting, measure
+from nas.export import EXTRA
+from nas.latency import BACKENDS, Measurement, Setting, measure
 from nas.latency import _timing as _latency
+from nas.latency._backends import session_options
 from nas.latency._timing import steady_allocator
 
 TINY = load_spec("resolution: 16\nstages:\n- {block: conv, out: 4}\n")
@@ -45,18 +49,66 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     yield model
 
 
-def test_a_real_measurement_is_positive_and_finite() -> None:
-    ms = measure(TINY, Setting(threads=1), warmup=1, repeats=3, num_classes=10).median_ms
-    assert isinstance(ms, float)
-    assert math.isfinite(ms) and ms > 0
+# Behaviour every back-end shares. torch.compile takes about 25 s per network here, so it is in the one
+# test that matters most, that each back-end runs the network it is given, and left out of the timing ones.
+TIMED = [name for name in BACKENDS if name != "compile"]
 
 
-def test_more_multiply_adds_take_longer() -> None:
+@pytest.mark.parametrize("backend", list(BACKENDS))
+def test_every_backend_runs_what_eager_pytorch_computes(backend: str) -> None:
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Hardswish(), nn.Conv2d(8, 4, 1)
+    )
+    with torch.no_grad():
+        model[1].running_var.uniform_(0.5, 2.0)  # batch norm away from the identity: its mode would show
+    model.eval()
+    x = torch.randn(1, 3, 16, 16)
+    out = BACKENDS[backend].prepare(model, x, threads=1)()
+    got = torch.as_tensor(out[0] if isinstance(out, list) else out)  # ONNX Runtime: a list of arrays
+    with torch.no_grad():
+        torch.testing.assert_close(got, model(x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", TIMED)
+def test_a_real_measurement_is_positive_and_finite(backend: str) -> None:
+    m = measure(TINY, Setting(threads=1, backend=backend), warmup=1, repeats=3, num_classes=10)
+    assert isinstance(m.median_ms, float) and m.runs == 3
+    assert math.isfinite(m.median_ms) and 0 < m.min_ms <= m.median_ms
+
+
+@pytest.mark.parametrize("backend", TIMED)
+def test_more_multiply_adds_take_longer(backend: str) -> None:
     tiny, big = count_cost(TINY, num_classes=10), count_cost(BIG, num_classes=10)
     assert big.macs >= 1000 * tiny.macs
-    fast = measure(TINY, Setting(threads=1), warmup=2, repeats=7, num_classes=10).median_ms
-    slow = measure(BIG, Setting(threads=1), warmup=2, repeats=7, num_classes=10).median_ms
+    setting = Setting(threads=1, backend=backend)
+    fast = measure(TINY, setting, warmup=2, repeats=7, num_classes=10).median_ms
+    slow = measure(BIG, setting, warmup=2, repeats=7, num_classes=10).median_ms
     assert slow > 2 * fast
+
+
+@pytest.mark.parametrize("backend", TIMED)
+def test_a_minimum_time_adds_runs_in_every_backend(backend: str) -> None:
+    m = measure(TINY, Setting(backend=backend), warmup=0, repeats=2, min_time_s=0.05, num_classes=10)
+    assert m.runs > 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_onnxruntime_runs_with_the_setting_s_threads_and_records_them(threads: int) -> None:
+    options = session_options(threads)
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (threads, 1)
+    runtime = Setting(threads=threads, backend="onnxruntime").runtime()
+    assert runtime.startswith(f"onnxruntime {onnxruntime.__version__} (torch.onnx exporter, opset 17): ")
+    assert f"intra_op_num_threads={threads}, inter_op_num_threads=1, execution_mode=ORT_SEQUENTIAL" in runtime
+    assert Setting(threads=threads).runtime() == ""  # torch alone: its version is recorded already
+
+
+def test_onnxruntime_is_refused_off_the_cpu_or_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match=r"backend: onnxruntime times on the CPU .*; got device 'cuda'"):
+        BACKENDS["onnxruntime"].check("cuda")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    with pytest.raises(ValueError) as info:
+        Setting(backend="onnxruntime")
+    assert str(info.value) == f"backend: onnxruntime is not installed: {EXTRA}"
 
 
 def test_the_global_rng_is_untouched_and_the_weights_are_seeded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,7 +207,7 @@ def test_bad_arguments(recorder: Recorder, kwargs: dict[str, object], message: s
         ({"threads": 0}, "threads: expected an integer >= 1; got 0"),
         ({"threads": True}, "threads: expected an integer >= 1; got True"),
         ({"batch_size": 0}, "batch_size: expected an integer >= 1; got 0"),
-        ({"backend": "tvm"}, "backend: expected one of eager, torchscript, compile; got 'tvm'"),
+        ({"backend": "tvm"}, "backend: expected one of eager, torchscript, compile, onnxruntime; got 'tvm'"),
         ({"device": "tpu"}, "device: expected cpu, cuda or cuda:N; got 'tpu'"),
     ],
 )

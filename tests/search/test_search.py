@@ -13,8 +13,9 @@ import optuna
 import pytest
 
 from nas import build_model, load_spec
+from nas.arch import Network
 from nas.cli import compose
-from nas.latency import Environment, LatencyTable, Setting, _predict, load_table, predict
+from nas.latency import BACKENDS, Environment, LatencyTable, Setting, _predict, load_table, predict
 from nas.search import Evaluator, ProxyTask, run
 
 # One process: the tests' searches are tiny, and each repeats exactly (workers=N is tested on its own).
@@ -196,6 +197,42 @@ def test_a_latency_budget_is_predicted_for_every_candidate_and_measured_for_the_
     assert all(float(rows[n]["latency_measured_ms"]) == pytest.approx(v) for n, v in measured.items())
     summary = (tmp_path / "summary.md").read_text()
     assert "| predicted (ms) | measured (ms) |" in summary and "latency.json" in summary
+
+
+def test_a_latency_budget_in_onnxruntime_measures_the_finalists_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_predict, "PART_TIME_S", 0.0)  # a few runs per part: bookkeeping, not precision
+    monkeypatch.setattr(_predict, "NETWORK_TIME_S", 0.0)
+    ort, prepared = BACKENDS["onnxruntime"], []
+    real_prepare = ort.prepare
+    monkeypatch.setattr(
+        ort, "prepare", lambda model, *a, **k: prepared.append(model) or real_prepare(model, *a, **k)
+    )
+    table = tmp_path / "latency.json"
+    cfg = config(
+        tmp_path,
+        "n_trials=3",
+        "budget=[60MFLOPs,20ms]",
+        "resolution=64",
+        "baselines=[]",
+        "sampler=random",
+        f"latency.table={table}",
+        "latency.backend=onnxruntime",
+        "latency.calibration=2",
+        "latency.finalists=1",
+    )
+    run(cfg, tmp_path)
+    grown = load_table(table, Setting(backend="onnxruntime"))
+    assert grown.environment.runtime.startswith("onnxruntime ") and grown.calibration is not None
+    study = optuna.load_study(study_name="mnas-60MFLOPs-20ms", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    measured = study.user_attrs["latency_measured_ms"]
+    assert len(measured) == 1 and all(v > 0 for v in measured.values())
+    # Every part and whole network went through ONNX Runtime: the 2 calibration networks and the finalist
+    # (each timed in 5 passes), and the parts.
+    networks = [m for m in prepared if isinstance(m, Network)]
+    assert len(networks) == (2 + 1) * _predict.NETWORK_PASSES and len(prepared) > len(networks)
+    assert "onnxruntime" in (tmp_path / "summary.md").read_text()
 
 
 def test_a_latency_table_from_another_machine_stops_the_search(tmp_path: Path, capsys) -> None:
