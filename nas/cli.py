@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from nas import spaces, zoo
@@ -59,6 +58,7 @@ def rewrite_overrides(args: list[str], groups: dict[str, list[str]]) -> list[str
     An unknown choice of any group (``data=nope``) is a usage error here, listing the choices, rather
     than Hydra's multi-line exit status 1. A sweep (``data=a,b``) is checked choice by choice.
     """
+    register_configs()
     out = []
     for arg in args:
         key, sep, value = arg.partition("=")
@@ -104,6 +104,8 @@ def _space_option(value: str) -> str:
         data = spaces.read(path)
     except SpecError as err:
         raise err.within(SPACE) from None
+    from hydra.core.config_store import ConfigStore
+
     ConfigStore.instance().store(group=SPACE, name=option, node=data)
     return option
 
@@ -183,8 +185,18 @@ def _as_given(override: str) -> str:
     return f"{key.replace(f'.{spaces.ADDED}.', '.')}={value}"
 
 
+def register_configs() -> None:
+    """What every command's config composes beside ``conf/``: the ``space`` group and ``hydra/help: nas``.
+    Called before Hydra composes anything (:func:`rewrite_overrides`, :func:`compose`); idempotent.
+    Not at import: ``nas.cli`` is imported by light packages (``nas.report``) that never load Hydra."""
+    register_spaces()
+    register_help()
+
+
 def register_spaces() -> None:
     """Every shipped space as an option of the ``space`` group (``space=mnas``), composed as data."""
+    from hydra.core.config_store import ConfigStore
+
     store = ConfigStore.instance()
     for name in spaces.names():
         store.store(group=SPACE, name=name, node=spaces.read(name))
@@ -230,6 +242,8 @@ def register_help() -> None:
         "footer": "Use --hydra-help to view Hydra's own options.\n",
         "template": template,
     }
+    from hydra.core.config_store import ConfigStore
+
     ConfigStore.instance().store(group="hydra/help", name=HELP, node=node)
 
 
@@ -353,6 +367,7 @@ def compose(config_name: str, overrides: list[str], rewrite: bool = True) -> Dic
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    register_configs()
     if rewrite:
         overrides = rewrite_overrides(list(overrides), config_groups())
     GlobalHydra.instance().clear()
@@ -383,7 +398,3 @@ def instantiate_group(node: Any, group: str, *args: Any) -> Any:
         return factory(*args)
     except SpecError as err:  # a typed record refused a value: name it within the group
         raise err.within(group) from None
-
-
-register_spaces()
-register_help()

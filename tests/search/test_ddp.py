@@ -16,10 +16,9 @@ from pathlib import Path
 import optuna
 import pytest
 import torch.distributed as dist
-from hydra import compose, initialize_config_dir
 
 from nas import zoo
-from nas.paths import CONF
+from nas.cli import compose
 from nas.search import TrainEvaluator, proxy_task
 
 TWO_CPU_PROCESSES = ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp"]
@@ -67,10 +66,7 @@ class SpyTrial(optuna.Trial):
 
 
 def test_pruning_reports_from_rank_0_only_and_stops_both_processes(tmp_path: Path) -> None:
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(
-            "search", overrides=["evaluator=train", *TINY, *TWO_CPU_PROCESSES, "trainer.max_epochs=3"]
-        )
+    cfg = compose("search", overrides=["evaluator=train", *TINY, *TWO_CPU_PROCESSES, "trainer.max_epochs=3"])
     # Any accuracy below 1.01 is pruned at the first report: the trial must stop after epoch 0.
     study = optuna.create_study(
         storage=f"sqlite:///{tmp_path / 'study.db'}",  # DDP pruning needs a database storage
