@@ -144,13 +144,14 @@ def sweep_job(command: str) -> SweepJob | None:
     hydra = HydraConfig.get()
     sweep_dir = Path(hydra.sweep.dir).resolve()
     subdir = os.path.relpath(Path(hydra.runtime.output_dir).resolve(), sweep_dir)
-    given = [o for o in _overrides_of(sys.argv[1:]) if not o.startswith("hydra.")]
+    overrides = _overrides_of(sys.argv[1:])
+    given = [o for o in overrides if not o.startswith("hydra.")]
     return SweepJob(
         sweep_dir=sweep_dir,
         subdir=str(subdir),
         overrides=tuple(_as_given(o) for o in hydra.overrides.task),
         sweep_overrides=tuple(_as_given(o) for o in given),
-        command=" ".join([command, "-m", *map(_as_given, given)]),
+        command=" ".join([command, "-m", *map(_as_given, overrides)]),  # hydra.sweep.dir= too: to resume
     )
 
 
@@ -204,7 +205,8 @@ def register_spaces() -> None:
 
 def config_groups(conf: Path = CONF) -> dict[str, list[str]]:
     """The choices of every config group: those under ``conf/`` and ``space``, the shipped spaces."""
-    groups = {d.name: sorted(p.stem for p in d.glob("*.yaml")) for d in sorted(conf.iterdir()) if d.is_dir()}
+    folders = [d for d in sorted(conf.iterdir()) if d.is_dir() and not d.name.startswith("_")]  # __pycache__
+    groups = {d.name: sorted(p.stem for p in d.glob("*.yaml")) for d in folders}
     return {**groups, SPACE: spaces.names()}
 
 

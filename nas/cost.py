@@ -7,6 +7,7 @@ from omegaconf import DictConfig
 
 from nas.arch import LayerCost, cost_table
 from nas.cli import arch_from_config, exits_on_usage_error, hydra_argv
+from nas.paths import CONF
 
 
 def format_table(rows: list[LayerCost], title: str) -> str:
@@ -36,7 +37,7 @@ def run(cfg: DictConfig) -> str:
     return text
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="cost")
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="cost")
 def _main(cfg: DictConfig) -> None:
     run(cfg)
 

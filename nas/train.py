@@ -24,6 +24,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from nas.cli import arch_from_config, exits_on_usage_error, hydra_argv
+from nas.paths import CONF
 from nas.supernet import check_fits, extract
 from nas.supernet import load as load_supernet
 from nas.training import (
@@ -80,7 +81,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="train")
 def _main(cfg: DictConfig) -> None:
     try:
         metrics = run(cfg, Path(HydraConfig.get().runtime.output_dir))

@@ -10,7 +10,7 @@ from typing import Any
 from nas.errors import UsageError
 from nas.latency._table import Environment, LatencyTable, TableError, default_path, load_table
 from nas.latency._timing import Setting
-from nas.paths import LATENCY_TABLES
+from nas.paths import latency_tables
 
 
 def setting_from_config(cfg: Mapping[str, Any]) -> Setting:
@@ -23,7 +23,7 @@ def setting_from_config(cfg: Mapping[str, Any]) -> Setting:
 
 def table_path(cfg: Mapping[str, Any], space: str, setting: Setting) -> Path:
     """The config's ``table``, or the default table of ``space`` for ``setting``."""
-    return Path(cfg["table"]) if cfg.get("table") else default_path(LATENCY_TABLES, space, setting)
+    return Path(cfg["table"]) if cfg.get("table") else default_path(latency_tables(), space, setting)
 
 
 def open_table(path: Path, setting: Setting, create: bool) -> LatencyTable:

@@ -166,8 +166,7 @@ def run(cfg: DictConfig, run_dir: Path, sweep: SweepJob | None = None) -> list[P
     search, study, evaluator = make_run(cfg, run_dir, sweep)
     if search.workers > 1:  # small proxies gain little from a second thread, much from a second trial
         torch.set_num_threads(1)
-    config = {**_plain(cfg), "storage": search.storage, "study_name": study.study_name}  # the workers' too
-    with local_workers(search.workers - 1, _worker, config, str(run_dir)):
+    with local_workers(search.workers - 1, _worker, _plain(cfg), str(run_dir), sweep):
         optimize(study, search, evaluator, grace=search.heartbeat.grace)
     if search.latency is not None:  # the best candidates, predicted so far, are timed whole
         measure_finalists(study, ranked_trials(study), search.latency)
@@ -180,12 +179,13 @@ def run(cfg: DictConfig, run_dir: Path, sweep: SweepJob | None = None) -> list[P
     return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it
 
 
-def _worker(config: dict[str, Any], run_dir: str) -> None:
+def _worker(config: dict[str, Any], run_dir: str, sweep: SweepJob | None) -> None:
     """One more local worker (``workers=N``), in a spawned process: the run's config, already checked and
-    resolved by the first worker, joins the study that worker made."""
+    resolved by the first worker, joins the study that worker made (in its sweep's storage, if any: the
+    config records what the user gave, never the storage's path on this machine)."""
     torch.set_num_threads(1)
     _quiet()
-    search, study, evaluator = make_run(OmegaConf.create(config), Path(run_dir))
+    search, study, evaluator = make_run(OmegaConf.create(config), Path(run_dir), sweep)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every worker; the first one reports
         optimize(study, search, evaluator, grace=search.heartbeat.grace, progress=False)
 

@@ -16,7 +16,7 @@ from nas.cli import default_sweep_dir
 from nas.report import write_sweep_report
 from nas.sweep import STUDY_DB, SWEEP_FILE, read_sweep, study_name, swept_keys
 from tests.dashboard.test_dashboard import get, start, stop
-from tests.report.test_browser import CHROMIUM, _local_files_only
+from tests.report._browser import offline_page
 
 TINY = [
     "evaluator=zero_cost",
@@ -131,10 +131,16 @@ def test_the_report_of_a_sweep_shows_every_job(sweep_dir: Path) -> None:
 
 def test_running_the_same_sweep_again_resumes_every_study(sweep_dir: Path) -> None:
     cwd = sweep_dir.parent.parent.parent
-    search(cwd, *SWEEP, "n_trials=3", *TINY)  # more trials: the same directory, the same studies
+    # more trials, with two workers a job: the same directory, the same studies
+    two_workers = [o for o in TINY if not o.startswith("workers=")] + ["workers=2"]
+    search(cwd, *SWEEP, "n_trials=4", *two_workers)
     assert [p.name for p in (cwd / "outputs" / "sweeps").iterdir()] == [sweep_dir.name]
-    studies = optuna.get_all_study_summaries(f"sqlite:///{sweep_dir / STUDY_DB}")
-    assert sorted((s.study_name, s.n_trials) for s in studies) == [(n, 3) for n in NAMES]
+    storage = f"sqlite:///{sweep_dir / STUDY_DB}"
+    studies = optuna.get_all_study_summaries(storage)
+    assert sorted((s.study_name, s.n_trials) for s in studies) == [(n, 4) for n in NAMES]
+    for name in NAMES:  # every worker records the config as given, never the storage's path here
+        for trial in optuna.load_study(study_name=name, storage=storage).trials:
+            assert str(sweep_dir) not in trial.user_attrs["config"], trial.number
     assert len(yaml.safe_load((sweep_dir / SWEEP_FILE).read_text())["jobs"]) == len(NAMES)
 
 
@@ -154,25 +160,10 @@ def test_a_sweep_into_a_given_storage(postgres_url: str, tmp_path: Path) -> None
 
 
 def test_the_sweep_report_renders_offline_in_headless_chromium(sweep_dir: Path) -> None:
-    if CHROMIUM is None:
-        pytest.skip("no Chromium binary on PATH (.ci/run installs Debian's chromium package)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
     page_path = write_sweep_report(sweep_dir)[0]
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
-            context.route("**/*", _local_files_only)  # any request but for the page itself aborted
-            page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(page_path.as_uri())
-            box = page.locator("figure#sweep svg").bounding_box()
-            links = page.locator("table a").count()
-        finally:
-            browser.close()
+    with offline_page(page_path) as (page, requests, errors):
+        box = page.locator("figure#sweep svg").bounding_box()
+        links = page.locator("table a").count()
     assert requests == [page_path.as_uri()] and errors == []
     assert box is not None and box["width"] > 400 and box["height"] > 200  # the plot is drawn
     assert links == len(NAMES)

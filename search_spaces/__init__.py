@@ -1,0 +1,2 @@
+"""The search spaces, shipped as package data (see nas.paths): a package only so that an editable
+install maps it, as a wheel installs it, to ``nas.search_spaces``."""
