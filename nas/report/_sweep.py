@@ -193,7 +193,7 @@ def _job_row(view: JobView) -> str:
     best = view.best()
     cells = [escape(view.entry.subdir), escape(view.label), f"<code>{escape(view.entry.study_name)}</code>"]
     if best is None:
-        cells += [escape("none within budget yet")] + [""] * 5
+        cells += [escape("none within budget")] + [""] * 5
     else:
         objective = "" if not best.values else f"{best.values[0]:.4f}"
         cells += [
