@@ -186,6 +186,7 @@ def _as_given(override: str) -> str:
     return f"{key.replace(f'.{spaces.ADDED}.', '.')}={value}"
 
 
+@functools.cache  # once a process: a sweep composes once per value, and would read every space again
 def register_configs() -> None:
     """What every command's config composes beside ``conf/``: the ``space`` group and ``hydra/help: nas``.
     Called before Hydra composes anything (:func:`rewrite_overrides`, :func:`compose`); idempotent.

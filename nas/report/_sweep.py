@@ -21,7 +21,7 @@ from nas.report._html import CSS, latency_cell
 from nas.report._report import REPORT, gather
 from nas.report._source import Source, read_config
 from nas.study import Metric, Status, TrialRecord, hide_password, pareto_front
-from nas.sweep import JobEntry, Sweep, read_sweep
+from nas.sweep import STUDY_DB, JobEntry, Sweep, read_sweep
 
 SWEEP_REPORT = "sweep.html"
 SWEEP_FIGURE = "sweep.png"
@@ -166,7 +166,7 @@ _CAPTION = (
 def _overview(sweep: Sweep, views: list[JobView]) -> str:
     generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     storage = (
-        "study.db in the sweep directory" if sweep.storage == "study.db" else hide_password(sweep.storage)
+        f"{STUDY_DB} in the sweep directory" if sweep.storage == STUDY_DB else hide_password(sweep.storage)
     )
     items = [
         ("Command", f"<code>{escape(sweep.command)}</code>"),
