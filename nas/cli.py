@@ -44,6 +44,7 @@ def exits_on_usage_error(run: Callable[..., T]) -> Callable[..., T]:
 
 SPACE = "space"  # the config group of search spaces: search_spaces/NAME.yaml composed into cfg.space
 FILE = "file:"  # a space file's option in that group: file:DIR:NAME.yaml for DIR/NAME.yaml
+ADDED_GROUPS = {"search": ("preset",)}  # groups a command takes with +GROUP=NAME (in no defaults list)
 HELP = "nas"  # the `hydra/help` option of every command: its own groups only (see _groups_help)
 
 
@@ -64,6 +65,11 @@ def rewrite_overrides(args: list[str], groups: dict[str, list[str]]) -> list[str
         key, sep, value = arg.partition("=")
         if key.startswith(f"+{SPACE}.") and SPACE in groups:
             out.append(_added_entry(key, value))
+        elif sep and key.startswith("+") and key[1:] in groups:  # +preset=NAME: a group added to the config
+            for choice in _sweep(value):
+                if choice not in groups[key[1:]]:
+                    _unknown_choice(key[1:], choice, groups[key[1:]])
+            out.append(arg)
         elif not sep or key not in groups:
             out.append(arg)
         elif key == "arch" and (value.endswith((".yaml", ".yml")) or "/" in value):
@@ -83,7 +89,7 @@ def _sweep(value: str) -> list[str]:
 
 
 def _unknown_choice(key: str, value: str, options: list[str]) -> None:
-    what = {"arch": "network", SPACE: "space"}.get(key, "choice")
+    what = {"arch": "network", SPACE: "space", "preset": "preset"}.get(key, "choice")
     print(f"error: {key}: unknown {what} {value!r}; expected one of: {', '.join(options)}", file=sys.stderr)
     raise SystemExit(USAGE_ERROR)
 
@@ -227,7 +233,9 @@ def _groups_help(config_name: str) -> str:
     """The ``--help`` lines of a command's groups, ``group: option, option``: only those it composes
     (Hydra's own list would show every folder of ``conf/``, ``arch`` for a search that takes none)."""
     groups = config_groups()
-    return "\n".join(f"{g}: {', '.join(groups.get(g, []))}" for g in command_groups(config_name))
+    lines = [f"{g}: {', '.join(groups.get(g, []))}" for g in command_groups(config_name)]
+    lines += [f"+{g}: {', '.join(groups.get(g, []))}" for g in ADDED_GROUPS.get(config_name, ())]
+    return "\n".join(lines)
 
 
 def register_help() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nas.study import Budget, Status, TrialRecord, pareto_front
+from nas.study import Budget, Finalist, Status, TrialRecord, pareto_front
 
 BEST = 5  # networks shown block by block, besides the baselines
 
@@ -26,6 +26,8 @@ class Report:
     notes: dict[str, str] = field(default_factory=dict)  # element id -> why that figure is missing
     generated: str = ""
     space: str = ""  # the space searched: name, fingerprint and the command line's space.* overrides
+    preset: dict[str, Any] | None = None  # the paper's search the run reproduces (+preset=NAME)
+    finalists: list[Finalist] = field(default_factory=list)  # retrained with repeated seeds
 
     @property
     def running(self) -> int:

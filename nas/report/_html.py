@@ -13,7 +13,7 @@ import yaml
 from nas.report._content import Report
 from nas.report._source import hide_password
 from nas.report._structure import COLUMNS, structure
-from nas.study import Status, TrialRecord, counts, describe
+from nas.study import Status, TrialRecord, counts, describe, nearest_baselines, verdicts
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }
@@ -47,6 +47,7 @@ def render(report: Report) -> str:
         _figure(report, "importances", "fANOVA over the evaluated trials, for the quality (seed 0)."),
         "<h2>Best networks and baselines, block by block</h2>",
         _best(report),
+        *_finalists(report),
         "<h2>All trials</h2>",
         _trials_table(report.rows),
         "<h2>Evaluation settings</h2>",
@@ -73,6 +74,7 @@ def _overview(report: Report) -> str:
     items = [
         ("Storage", escape(report.storage)),
         ("Space", escape(report.space)),
+        *_preset(report),
         ("Budget", escape(describe(report.budgets)) if report.config else "unknown"),
         ("Objective", f"{escape(', '.join(report.directions))}: {escape(report.objective)}"),
         ("Quality", escape(report.quality)),
@@ -96,14 +98,48 @@ def _figure(report: Report, key: str, caption: str) -> str:
     return f'<p class="note" id="{key}-missing">{escape(report.notes.get(key, "Not available."))}</p>'
 
 
+def _preset(report: Report) -> list[tuple[str, str]]:
+    if not report.preset:
+        return []
+    p = report.preset
+    return [
+        ("Preset", f"<code>{escape(str(p.get('name')))}</code>: the search of {escape(str(p.get('paper')))}")
+    ]
+
+
 def _best(report: Report) -> str:
     out = []
+    near = nearest_baselines(report.rows)
     for r in report.best():
         out.append(f"<h3>Trial {r.number}: {escape(r.name)}</h3>")
-        out.append(f'<p class="note">{escape(_one_line(r, report))}</p>')
+        closest = (
+            f"; nearest baseline {near[r.number][0]}, {near[r.number][1]} choices differ"
+            if r.number in near
+            else ""
+        )
+        out.append(f'<p class="note">{escape(_one_line(r, report) + closest)}</p>')
         if r.spec:
             out.append(_structure_table(r.spec))
     return "\n".join(out) or '<p class="note">No network evaluated yet.</p>'
+
+
+def _finalists(report: Report) -> list[str]:
+    """The networks retrained with repeated seeds, and each baseline's verdict."""
+    if not report.finalists:
+        return []
+    seeds = len(report.finalists[0].accuracies)
+    rows = "".join(
+        f'<tr><td>{f.record.number}</td><td class="text">{escape(f.record.name)}</td>'
+        f'<td>{(f.record.macs or 0) / 1e6:.1f}</td><td class="text">{escape(str(f.summary))}</td></tr>'
+        for f in sorted(report.finalists, key=lambda f: -f.summary.mean)
+    )
+    table = f"<table><tr><th>trial</th><th>network</th><th>MACs (M)</th><th>val_acc</th></tr>{rows}</table>"
+    claims = "".join(f"<li>{escape(str(v))}</li>" for v in verdicts(report.finalists))
+    note = (
+        f'<p class="note">Each network trained {seeds} times with the same {seeds} seeds; differences are '
+        "paired by seed (t interval), and one whose interval holds 0 is a tie.</p>"
+    )
+    return [f"<h2>Finalists over {seeds} seeds</h2>", note, table, f"<ul>{claims}</ul>"]
 
 
 def _one_line(r: TrialRecord, report: Report) -> str:

@@ -15,13 +15,16 @@ from nas.report import _html, _plots
 from nas.report._content import Report
 from nas.report._source import Source, default_storage, hide_password, plain_config
 from nas.study import (
+    BUDGET,
     EVALUATION,
+    PRESET,
     SPACE_DIGEST,
     SPACE_NAME,
     SPACE_OVERRIDES,
     Budget,
     Metric,
     TrialRecord,
+    finalists_of,
     measured_latencies,
     parse_budget,
     trial_records,
@@ -75,19 +78,22 @@ def gather(study: optuna.Study, source: Source) -> Report:
     config = source.config
     trials = study.get_trials(deepcopy=False)
     quality_key, quality = _quality(config, trials)
+    rows = trial_records(trials, quality_key, measured_latencies(study))
     return Report(
         study_name=study.study_name,
         storage=hide_password(source.storage_label()),
         directions=[d.name.lower() for d in study.directions],
-        rows=trial_records(trials, quality_key, measured_latencies(study)),
+        rows=rows,
         config=config,
         evaluation=study.user_attrs.get(EVALUATION),
-        budgets=_budgets(config),
+        budgets=_budgets(config, study.user_attrs.get(BUDGET)),
         quality=quality,
         objective=_objective_label(config, quality, len(study.directions)),
         importances=importances(trials, quality_key),
         generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         space=space_label(study.user_attrs, config),
+        preset=study.user_attrs.get(PRESET),
+        finalists=finalists_of(study.user_attrs, rows),
     )
 
 
@@ -199,10 +205,14 @@ def _chosen(group: dict[str, Any]) -> str:
     return _KINDS.get(str(group.get("kind")), "")
 
 
-def _budgets(config: dict[str, Any] | None) -> tuple[Budget, ...]:
-    if not config:
+def _budgets(config: dict[str, Any] | None, searched: str | None) -> tuple[Budget, ...]:
+    """The budgets as the study searched them (a ``latency:NAME`` target resolved on its machine), else as
+    the config wrote them."""
+    if not config and searched is None:
         return ()
     try:
-        return parse_budget(config.get("budget"))
+        if searched is not None:
+            return parse_budget(searched if searched != "none" else None)
+        return parse_budget((config or {}).get("budget"))
     except Exception:  # a report still shows the trials of a run whose budget text we cannot read
         return ()

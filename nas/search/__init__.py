@@ -25,6 +25,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from nas.arch import load_spec
 from nas.cli import (
     default_sweep_dir,
     exits_on_usage_error,
@@ -43,9 +44,11 @@ from nas.search._evaluate import (
     TrainEvaluator,
     ZeroCostEvaluator,
 )
+from nas.search._finalists import FinalistSettings, choose, retrain
 from nas.search._latency import measure_finalists, open_latency
 from nas.search._objective import Objective, Pareto, Reward
 from nas.search._outputs import SavedNetworks, pareto_front, ranked_trials, read_outputs, write_outputs
+from nas.search._preset import Preset, needs_table, resolve_budgets
 from nas.search._provenance import provenance
 from nas.search._study import (
     Search,
@@ -60,12 +63,15 @@ from nas.search._zero_cost import ZERO_COST, grad_norm, naswot, synflow, zero_co
 from nas.study import (
     Budget,
     BudgetError,
+    Finalist,
     Heartbeat,
     Metric,
+    TrialRecord,
     describe,
     make_storage,
-    needs_latency,
+    measured_latencies,
     parse_budget,
+    trial_records,
 )
 from nas.sweep import SweepJob
 from nas.training import OptimSettings, ProxySettings
@@ -82,11 +88,14 @@ def prepare(cfg: DictConfig) -> Search:
     """The search ``cfg`` asks for, every input checked; the study itself is opened by :func:`run`."""
     plain = _plain(cfg)
     space = load_space(plain["space"], plain["resolution"])
-    budgets = parse_budget(plain["budget"])
+    preset = Preset.of(plain)
+    if preset is not None:
+        preset.check(space, plain)
     num_classes = check_count("num_classes", plain["num_classes"], 1)
     seed = check_count("seed", plain["seed"], 0)
+    latency = open_latency(plain["latency"], space, num_classes) if needs_table(plain["budget"]) else None
+    budgets = resolve_budgets(plain["budget"], latency, space)
     check_reachable(space, budgets, num_classes)
-    latency = open_latency(plain["latency"], space, num_classes) if needs_latency(budgets) else None
     workers = check_count("workers", plain["workers"], 1)
     if latency is not None and workers > 1:
         log.warning(
@@ -111,6 +120,8 @@ def prepare(cfg: DictConfig) -> Search:
         heartbeat=Heartbeat.from_data(plain["heartbeat"], "heartbeat"),
         workers=workers,
         space_overrides=space_overrides(),
+        preset=preset,
+        finalists=FinalistSettings.from_data(plain.get("finalists") or {}, "finalists"),
     )
 
 
@@ -170,13 +181,33 @@ def run(cfg: DictConfig, run_dir: Path, sweep: SweepJob | None = None) -> list[P
         optimize(study, search, evaluator, grace=search.heartbeat.grace)
     if search.latency is not None:  # the best candidates, predicted so far, are timed whole
         measure_finalists(study, ranked_trials(study), search.latency)
-    files = write_outputs(study, search, evaluator, run_dir)
+    finalists = _retrain_finalists(cfg, run_dir, search, study)
+    files = write_outputs(study, search, evaluator, run_dir, finalists)
     report = write_report(
         study, run_dir, config=_plain(cfg), evaluation=evaluator.describe(), storage=search.storage
     )
     if sweep is not None:  # the sweep's page, with every job so far
         report += write_sweep_report(sweep.sweep_dir)
     return [*files[:-1], *report, files[-1]]  # the summary stays last: the command prints it
+
+
+def _retrain_finalists(cfg: DictConfig, run_dir: Path, search: Search, study: optuna.Study) -> list[Finalist]:
+    """``finalists.seeds=K``: the best candidates and the baselines trained K more times each, on the
+    proxy task whatever the search's evaluator (a zero-cost search's finalists are trained too)."""
+    if search.finalists.seeds is None:
+        return []
+    if search.workers > 1:  # the trials are done: one training at a time may use every core again
+        torch.set_num_threads(search.workers)
+    trainer = TrainEvaluator(proxy_task(cfg, run_dir), pruning=False)
+    records = trial_records(study.get_trials(deepcopy=False), measured=measured_latencies(study))
+    ranked = trial_records(ranked_trials(study), measured=measured_latencies(study))
+    chosen = choose(ranked, records, search.finalists.count)
+
+    def train(r: TrialRecord, seed: int) -> float:
+        folder = f"finalists/{r.number:04d}/seed{seed}"  # beside trials/NNNN, the search's own training
+        return float(trainer.train(load_spec(r.spec or ""), seed, folder)["val_acc"])
+
+    return retrain(study, chosen, search.finalists, search.seed, train)
 
 
 def _worker(config: dict[str, Any], run_dir: str, sweep: SweepJob | None) -> None:
@@ -218,10 +249,12 @@ __all__ = [
     "BudgetError",
     "CombinedEvaluator",
     "Evaluator",
+    "FinalistSettings",
     "Heartbeat",
     "Metric",
     "Objective",
     "Pareto",
+    "Preset",
     "ProxyTask",
     "Reward",
     "SavedNetworks",
@@ -240,6 +273,7 @@ __all__ = [
     "parse_budget",
     "prepare",
     "proxy_task",
+    "ranked_trials",
     "read_outputs",
     "run",
     "synflow",

@@ -116,25 +116,9 @@ class TrainEvaluator(Evaluator):
     def evaluate(self, spec: ArchSpec, trial: optuna.Trial) -> float:
         from optuna_integration import PyTorchLightningPruningCallback
 
-        L.seed_everything(self.task.seed + trial.number, workers=True, verbose=False)
         callbacks = [PyTorchLightningPruningCallback(trial, "val_acc")] if self.pruning else []
-        trial_dir = self.task.run_dir / "trials" / f"{trial.number:04d}"
-        trial_dir.mkdir(parents=True, exist_ok=True)
-        # Each candidate's CSV and TensorBoard logs under RUN_DIR/trials/NNNN, so that
-        # `tensorboard --logdir RUN_DIR` compares the trained candidates by trial number.
-        loggers = [
-            CSVLogger(trial_dir, name="csv", version=""),
-            TensorBoardLogger(trial_dir, name="tensorboard", version=""),
-        ]
-        trainer = instantiate(
-            self.task.trainer,
-            callbacks=callbacks,
-            logger=loggers,
-            default_root_dir=str(trial_dir),
-            **_spawned(self.task.trainer),
-        )
         try:
-            metrics = fit(self.proxy.spec(spec), self.proxy.datamodule, trainer, self.task.optim.to_data())
+            metrics = self.train(spec, self.task.seed + trial.number, f"trials/{trial.number:04d}", callbacks)
         except TrainingFailed as err:
             if isinstance(err.__cause__, optuna.TrialPruned):  # the pruning callback stopped it
                 raise err.__cause__ from None
@@ -143,6 +127,28 @@ class TrainEvaluator(Evaluator):
         if self.pruning:
             callbacks[0].check_pruned()  # raises TrialPruned once the trainer has stopped for it
         return float(metrics["val_acc"])
+
+    def train(
+        self, spec: ArchSpec, seed: int, folder: str, callbacks: list[Any] | None = None
+    ) -> dict[str, Any]:
+        """Train the proxy of ``spec`` seeded ``seed``, logging under ``RUN_DIR/folder``; its metrics."""
+        L.seed_everything(seed, workers=True, verbose=False)
+        log_dir = self.task.run_dir / folder
+        log_dir.mkdir(parents=True, exist_ok=True)
+        # Each candidate's CSV and TensorBoard logs under RUN_DIR/trials/NNNN, so that
+        # `tensorboard --logdir RUN_DIR` compares the trained candidates by trial number.
+        loggers = [
+            CSVLogger(log_dir, name="csv", version=""),
+            TensorBoardLogger(log_dir, name="tensorboard", version=""),
+        ]
+        trainer = instantiate(
+            self.task.trainer,
+            callbacks=callbacks or [],
+            logger=loggers,
+            default_root_dir=str(log_dir),
+            **_spawned(self.task.trainer),
+        )
+        return fit(self.proxy.spec(spec), self.proxy.datamodule, trainer, self.task.optim.to_data())
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": "train", **self.proxy.describe(), "epochs": self.task.epochs}

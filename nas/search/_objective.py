@@ -19,6 +19,7 @@ class Objective(abc.ABC):
     """Directions and values of a trial; ``multi``: a Pareto front rather than one best trial."""
 
     multi: bool = False
+    soft: bool = False  # budgets are targets the values weigh, not constraints: nothing is rejected
 
     @abc.abstractmethod
     def directions(self, budgets: tuple[Budget, ...]) -> list[str]:
@@ -43,10 +44,13 @@ class Objective(abc.ABC):
 @dataclass(frozen=True)
 class Reward(Record, Objective):
     """ACC x (COST / TARGET)^w with w = ``alpha`` within the target and ``beta`` over it (Tan et al.,
-    2019, eq. 2), COST and TARGET from the first budget."""
+    2019, eq. 2), COST and TARGET from the first budget. ``soft``: the papers' own searches, where a
+    candidate over the target is trained and only the reward weighs its cost (MnasNet section 3,
+    EfficientNet section 4); otherwise every budget is also a hard constraint."""
 
     alpha: float = -0.07
     beta: float = -0.07
+    soft: bool = False
 
     def directions(self, budgets: tuple[Budget, ...]) -> list[str]:
         return ["maximize"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,28 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.errors import UsageError
 from nas.search._evaluate import Evaluator
 from nas.search._study import Search
-from nas.study import Metric, Status, TrialRecord, describe, measured_latencies, pareto_front, trial_records
+from nas.stats import LEVEL, paired
+from nas.study import (
+    Distance,
+    Finalist,
+    Metric,
+    Status,
+    TrialRecord,
+    describe,
+    measured_latencies,
+    nearest_baselines,
+    pareto_front,
+    trial_records,
+    verdicts,
+    versus,
+)
 
 # The saved networks of a run directory, as write_outputs names them and read_outputs finds them.
 BEST_ARCH = "best_arch.yaml"
 PARETO_CSV = "pareto.csv"
 PARETO_DIR = "pareto"
 TRIALS_CSV = "trials.csv"
+FINALISTS_CSV = "finalists.csv"
 _SPEC_COLUMN = "spec"
 
 _COLUMNS = [
@@ -40,17 +56,27 @@ _COLUMNS = [
     "error",
     "worker",
     "retry_of",
+    "nearest_baseline",
+    "baseline_distance",
     "choices",
 ]
 
 
-def write_outputs(study: optuna.Study, search: Search, evaluator: Evaluator, run_dir: Path) -> list[Path]:
+def write_outputs(
+    study: optuna.Study,
+    search: Search,
+    evaluator: Evaluator,
+    run_dir: Path,
+    finalists: list[Finalist] | None = None,
+) -> list[Path]:
     """``trials.csv``; ``best_arch.yaml`` (one objective) or ``pareto.csv`` and ``pareto/*.yaml``;
-    ``summary.md``. Returns the files written."""
+    ``finalists.csv`` (``finalists.seeds``); ``summary.md``. Returns the files written."""
     times = measured_latencies(study)
     records = trial_records(study.get_trials(deepcopy=False), measured=times)
     ranked = _ranked(records, len(study.directions))
     written = [_write_trials(records, run_dir / TRIALS_CSV)]
+    if finalists:
+        written.append(write_finalists(finalists, run_dir / FINALISTS_CSV))
     if len(study.directions) == 1:
         best = [r for r in ranked if _within_measured_budget(r, search)]
         if best:
@@ -60,7 +86,9 @@ def write_outputs(study: optuna.Study, search: Search, evaluator: Evaluator, run
     else:
         written += _write_pareto(ranked, run_dir)
     summary = run_dir / "summary.md"
-    summary.write_text(_summary(study, search, evaluator, ranked, records))
+    summary.write_text(
+        _summary(study, search, evaluator, ranked, records) + finalists_section(finalists or [])
+    )
     return [*written, summary]
 
 
@@ -112,6 +140,8 @@ def _ranked(records: list[TrialRecord], objectives: int) -> list[TrialRecord]:
 
 def _within_measured_budget(r: TrialRecord, search: Search) -> bool:
     """False for a finalist whose measured latency breaks a budget its prediction met."""
+    if search.objective.soft:  # a target, not a limit: the reward has weighed the latency already
+        return True
     limits = [b.limit for b in search.budgets if b.metric is Metric.LATENCY]
     measured = r.latency_measured_ms
     return measured is None or all(measured <= limit for limit in limits)
@@ -119,6 +149,7 @@ def _within_measured_budget(r: TrialRecord, search: Search) -> bool:
 
 def _write_trials(records: list[TrialRecord], path: Path) -> Path:
     retried = {r.retry_of: r.number for r in records if r.retry_of is not None}
+    near = nearest_baselines(records)
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, _COLUMNS)
         writer.writeheader()
@@ -141,6 +172,8 @@ def _write_trials(records: list[TrialRecord], path: Path) -> Path:
                     "error": r.error or _died(r, retried),
                     "worker": r.worker or "",
                     "retry_of": _blank(r.retry_of),
+                    "nearest_baseline": near[r.number][0] if r.number in near else "",
+                    "baseline_distance": str(near[r.number][1]) if r.number in near else "",
                     "choices": json.dumps(r.choices, sort_keys=True),
                 }
             )
@@ -219,8 +252,8 @@ def _summary(
         *_overrides_note(search),
         f"- Study `{study.study_name}`: {len(records)} trials ("
         + ", ".join(f"{n} {k}" for k, n in states.items() if n)
-        + f"); {over} candidates over budget, never built or trained (baselines are evaluated whatever "
-        "their cost).",
+        + f"); {_rejected(search, over)}.",
+        *_preset_note(search),
         f"- Evaluation: {json.dumps(evaluator.describe())}",
         f"- Objective: {type(search.objective).__name__} {search.objective.to_data()}, "
         f"quality = {evaluator.quality}.",
@@ -229,7 +262,24 @@ def _summary(
     ]
     shown = ranked[:10] + [r for r in ranked[10:] if r.baseline]
     baselines = [r for r in records if r.baseline and r not in shown]
-    return "\n".join(lines + _table(shown + baselines, search.latency is not None)) + "\n"
+    near = nearest_baselines(records)
+    return "\n".join(lines + _table(shown + baselines, search.latency is not None, near)) + "\n"
+
+
+def _rejected(search: Search, over: int) -> str:
+    if search.objective.soft:
+        return "a soft target: every candidate evaluated, its cost weighed by the reward alone"
+    return (
+        f"{over} candidates over budget, never built or trained (baselines are evaluated whatever their cost)"
+    )
+
+
+def _preset_note(search: Search) -> list[str]:
+    p = search.preset
+    if p is None:
+        return []
+    target = ", ".join(f"{b.label} = {b}" if b.of else str(b) for b in search.budgets) or "none"
+    return [f"- Preset `{p.name}`: the search of {p.paper}; target {target}."]
 
 
 def _latency_note(search: Search) -> list[str]:
@@ -245,9 +295,10 @@ def _latency_note(search: Search) -> list[str]:
     ]
 
 
-def _table(records: list[TrialRecord], latency: bool) -> list[str]:
-    head = "| trial | network | MACs (M) | params (M) |"
-    rule = "|---:|---|---:|---:|"
+def _table(records: list[TrialRecord], latency: bool, near: Mapping[int, tuple[str, Distance]]) -> list[str]:
+    """The networks shown, each with its nearest baseline (choices differing / compared)."""
+    head = "| trial | network | nearest baseline | MACs (M) | params (M) |"
+    rule = "|---:|---|---|---:|---:|"
     if latency:
         head, rule = head + " predicted (ms) | measured (ms) |", rule + "---:|---:|"
     lines = [head + " quality | objective |", rule + "---:|---|"]
@@ -255,7 +306,9 @@ def _table(records: list[TrialRecord], latency: bool) -> list[str]:
         flag = "" if r.feasible else " (over budget)"
         q = f"{r.quality:.4f}" if r.quality is not None else r.state.name.lower()
         objective = "" if r.values is None else " ".join(f"{v:.4g}" for v in r.values)
-        row = f"| {r.number} | {r.name}{flag} | {(r.macs or 0) / 1e6:.1f} | {(r.params or 0) / 1e6:.2f} |"
+        closest = f"{near[r.number][0]} ({near[r.number][1]})" if r.number in near else ""
+        costs = f"{(r.macs or 0) / 1e6:.1f} | {(r.params or 0) / 1e6:.2f}"
+        row = f"| {r.number} | {r.name}{flag} | {closest} | {costs} |"
         if latency:
             row += f" {_ms(r.latency_predicted_ms)} | {_ms(r.latency_measured_ms)} |"
         lines.append(f"{row} {q} | {objective} |")
@@ -264,3 +317,65 @@ def _table(records: list[TrialRecord], latency: bool) -> list[str]:
 
 def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def write_finalists(finalists: list[Finalist], path: Path) -> Path:
+    """One row per retrained network: its costs, every seed's accuracy, and their mean and std."""
+    seeds = max(len(f.accuracies) for f in finalists)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["number", "network", "baseline", "macs", "params", "latency_measured_ms", "mean", "std"]
+            + [f"seed{k}" for k in range(seeds)]
+        )
+        for fin in finalists:
+            r, s = fin.record, fin.summary
+            writer.writerow(
+                [
+                    r.number,
+                    r.name,
+                    r.baseline or "",
+                    r.macs,
+                    r.params,
+                    _blank(r.latency_measured_ms),
+                    f"{s.mean:.6f}",
+                    "" if s.n < 2 else f"{s.std:.6f}",
+                    *fin.accuracies,
+                ]
+            )
+    return path
+
+
+def finalists_section(finalists: list[Finalist]) -> str:
+    """``summary.md``'s retrained networks: mean ± std, each against the best by the paired interval, and
+    for every baseline whether a finalist dominates it with the seeds' support."""
+    if not finalists:
+        return ""
+    seeds = len(finalists[0].accuracies)
+    top = max(finalists, key=lambda f: f.summary.mean)
+    lines = [
+        "",
+        f"## Finalists retrained with {seeds} seeds (`finalists.seeds={seeds}`)",
+        "",
+        "Every network below trained once per seed, the same seeds for all (`nas.stats.seed_of`); "
+        f"differences are paired by seed with a {LEVEL:.0%} t interval, and one whose interval holds 0 "
+        "is a tie.",
+        "",
+        f"| trial | network | MACs (M) | measured (ms) | val_acc | against trial {top.record.number} |",
+        "|---:|---|---:|---:|---|---|",
+    ]
+    for fin in sorted(finalists, key=lambda f: -f.summary.mean):
+        r = fin.record
+        against = "best mean" if fin is top else versus(paired(fin.accuracies, top.accuracies))
+        lines.append(
+            f"| {r.number} | {r.name} | {(r.macs or 0) / 1e6:.1f} | {_ms(r.latency_measured_ms)} | "
+            f"{fin.summary} | {against} |"
+        )
+    lines += [
+        "",
+        "Does the search dominate each baseline (no more MACs or measured latency, and more accurate "
+        "with the seeds' support)?",
+        "",
+    ]
+    lines += [f"- {v}." for v in verdicts(finalists)]
+    return "\n".join(lines) + "\n"

@@ -20,11 +20,15 @@ from nas.arch import count_cost, dump_spec
 from nas.errors import SpecError, UsageError
 from nas.latency import predict
 from nas.search._evaluate import Evaluator
+from nas.search._finalists import FinalistSettings
 from nas.search._latency import Latency
 from nas.search._objective import Objective
+from nas.search._preset import Preset
 from nas.spaces import NotInSpace, SearchSpace
 from nas.study import (
+    BUDGET,
     EVALUATION,
+    PRESET,
     SPACE_DIGEST,
     SPACE_NAME,
     SPACE_OVERRIDES,
@@ -62,6 +66,8 @@ class Search:
     heartbeat: Heartbeat = dataclasses.field(default_factory=Heartbeat)
     workers: int = 1  # processes on this machine, one torch thread each when more than one
     space_overrides: tuple[str, ...] = ()  # the command line's space.* overrides, shown with the results
+    preset: Preset | None = None  # the paper's search this run reproduces (+preset=NAME)
+    finalists: FinalistSettings = dataclasses.field(default_factory=FinalistSettings)
 
 
 def load_space(node: Any, resolution: int | None) -> SearchSpace:
@@ -74,7 +80,7 @@ def load_space(node: Any, resolution: int | None) -> SearchSpace:
 def check_reachable(space: SearchSpace, budgets: tuple[Budget, ...], num_classes: int) -> None:
     """A budget below the cheapest network of the space is reported at once, with that network's cost."""
     for budget in budgets:
-        if budget.metric is Metric.LATENCY:
+        if budget.metric is Metric.LATENCY or budget.of is not None:
             continue  # measured per candidate; no lower bound without building them all
         smallest = space.min_cost(budget.metric.value, num_classes)
         if smallest > budget.limit:
@@ -113,7 +119,8 @@ def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path)
     The worker that creates the study enqueues the baselines and records what the study searches; a
     worker that joins is refused when the study was made for other directions, space or budgets."""
     url = search.storage or f"sqlite:///{run_dir / 'study.db'}"
-    name = search.study_name or f"{search.space.name}-{'-'.join(map(str, search.budgets)) or 'unbounded'}"
+    labels = "-".join(b.label for b in search.budgets)  # latency:NAME, not this machine's milliseconds
+    name = search.study_name or f"{search.space.name}-{labels or 'unbounded'}"
     options = {
         "storage": make_storage(url, search.heartbeat),
         "study_name": name,
@@ -123,7 +130,7 @@ def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path)
     identity = {
         SPACE_NAME: search.space.name,
         SPACE_DIGEST: search.space.fingerprint(),
-        "budget": _budgets(search),
+        BUDGET: _budgets(search),
     }
     try:
         study = optuna.create_study(**options, sampler=_sampler(search.sampler, search.seed))
@@ -135,6 +142,8 @@ def open_study(search: Search, pruner: optuna.pruners.BasePruner, run_dir: Path)
     for key, value in identity.items():
         study.set_user_attr(key, value)
     study.set_user_attr(SPACE_OVERRIDES, list(search.space_overrides))
+    if search.preset is not None:
+        study.set_user_attr(PRESET, search.preset.to_data())
     for baseline, params in search.baselines.items():
         study.enqueue_trial(params, user_attrs={Attr.BASELINE.value: baseline})
     return study, search.seed
@@ -172,8 +181,8 @@ def _check_identity(study: optuna.Study, directions: list[str], identity: dict[s
     if made != identity:
         raise UsageError(
             f"study: {study.study_name!r} in {where} searches space {made[SPACE_NAME]!r} "
-            f"({made[SPACE_DIGEST]}) under budget {made['budget']}; this run asks for space "
-            f"{identity[SPACE_NAME]!r} ({identity[SPACE_DIGEST]}) under budget {identity['budget']}: "
+            f"({made[SPACE_DIGEST]}) under budget {made[BUDGET]}; this run asks for space "
+            f"{identity[SPACE_NAME]!r} ({identity[SPACE_DIGEST]}) under budget {identity[BUDGET]}: "
             "give another study_name"
         )
 
@@ -204,8 +213,9 @@ def make_trial_function(search: Search, evaluator: Evaluator) -> Callable[[optun
         feasible = True
         for budget in budgets:
             violation = budget.violation(cost.macs, cost.params, latency)
-            trial.set_constraint(str(budget), violation)
-            feasible &= violation <= 0
+            if not objective.soft:  # a soft target is no constraint: the reward alone weighs it
+                trial.set_constraint(str(budget), violation)
+            feasible &= violation <= 0 or objective.soft
         record(trial, feasible=feasible)
         if not feasible and not baseline:
             return objective.infeasible(cost, budgets)  # never built, never trained

@@ -14,7 +14,17 @@ scaling commands read them, all through this package (``nas.search`` is above it
 
 from __future__ import annotations
 
-from nas.study._budget import FORMS, Budget, BudgetError, Metric, describe, needs_latency, parse_budget
+from nas.study._budget import (
+    FORMS,
+    Budget,
+    BudgetError,
+    Metric,
+    describe,
+    needs_latency,
+    parse_budget,
+)
+from nas.study._distance import Distance, distance, nearest, nearest_baselines
+from nas.study._finalists import Finalist, Verdict, finalists_of, verdicts, versus
 from nas.study._pareto import dominates, pareto_front
 from nas.study._storage import (
     JOURNAL,
@@ -28,8 +38,11 @@ from nas.study._storage import (
     with_driver,
 )
 from nas.study._trial import (
+    BUDGET,
     EVALUATION,
+    FINALISTS,
     MEASURED,
+    PRESET,
     SPACE_DIGEST,
     SPACE_NAME,
     SPACE_OVERRIDES,
@@ -48,10 +61,13 @@ from nas.study._trial import (
 )
 
 __all__ = [
+    "BUDGET",
     "EVALUATION",
+    "FINALISTS",
     "FORMS",
     "JOURNAL",
     "MEASURED",
+    "PRESET",
     "SPACE_DIGEST",
     "SPACE_NAME",
     "SPACE_OVERRIDES",
@@ -59,13 +75,18 @@ __all__ = [
     "Attr",
     "Budget",
     "BudgetError",
+    "Distance",
+    "Finalist",
     "Heartbeat",
     "Metric",
     "Status",
     "TrialRecord",
+    "Verdict",
     "counts",
     "describe",
+    "distance",
     "dominates",
+    "finalists_of",
     "first_line",
     "has_heartbeat",
     "hide_password",
@@ -73,6 +94,8 @@ __all__ = [
     "make_storage",
     "mask_config",
     "measured_latencies",
+    "nearest",
+    "nearest_baselines",
     "needs_latency",
     "pareto_front",
     "parse_budget",
@@ -82,5 +105,7 @@ __all__ = [
     "record_measured_latencies",
     "status_of",
     "trial_records",
+    "verdicts",
+    "versus",
     "with_driver",
 ]

@@ -1,7 +1,10 @@
 """Budgets: the cost limits a search must respect, as users write them on the command line.
 
 A budget is one Hydra override: ``budget=300MFLOPs``, ``budget=0.3GFLOPs``, ``budget=5Mparams``,
-``budget=25ms``, a list ``budget=[300MFLOPs,5Mparams]``, or ``budget=null`` for none.
+``budget=25ms``, a list ``budget=[300MFLOPs,5Mparams]``, or ``budget=null`` for none. ``latency:NAME``
+is the latency of the zoo network NAME on the machine at hand, as the search's lookup table predicts it
+(the papers' targets: MnasNet-A1's or MobileNetV3's own latency on the target device); a search
+resolves it through ``latency_of``.
 
 "FLOPs" here means multiply-adds, as in the MobileNet, MnasNet and EfficientNet papers: exactly
 ``count_cost(spec).macs``. ``MACs`` and ``MAdds`` are synonyms. Counts take an SI prefix (K, M, G, or
@@ -17,7 +20,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,7 +28,10 @@ from typing import Any
 from nas.errors import SpecError, UsageError
 from nas.records import Record
 
-FORMS = "expected forms like 300MFLOPs, 0.3GFLOPs, 5Mparams, 25ms, or a list [300MFLOPs,5Mparams]"
+FORMS = (
+    "expected forms like 300MFLOPs, 0.3GFLOPs, 5Mparams, 25ms, latency:mnasnet_a1, or a list "
+    "[300MFLOPs,5Mparams]"
+)
 
 
 class BudgetError(UsageError):
@@ -50,6 +56,7 @@ _CANONICAL_PREFIX = ((9, "G"), (6, "M"), (3, "K"))  # the largest that keeps the
 # A signed decimal number, then an optional space, then letters; the sign only so that ``-5ms`` is
 # reported as a non-positive limit rather than as unreadable.
 _ITEM = re.compile(r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<unit>[A-Za-z]+)")
+_LATENCY_OF = re.compile(r"latency:(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class Budget(Record):
 
     metric: Metric
     limit: float
+    of: str | None = None  # latency:NAME: the zoo network whose latency this limit is
 
     def validate(self) -> None:
         if not (math.isfinite(self.limit) and self.limit > 0):
@@ -89,24 +97,32 @@ class Budget(Record):
         """
         return (self.value(macs, params, latency_ms) - self.limit) / self.limit
 
+    @property
+    def label(self) -> str:
+        """How the user wrote it, machine-independent: ``300MFLOPs`` or ``latency:mnasnet_a1``."""
+        return str(self) if self.of is None else f"latency:{self.of}"
+
 
 def _plain_digits(number: Decimal) -> str:
     """``300``, ``1.5``, ``0.25``: no exponent and no trailing zeros (``Decimal('3E+2')`` is 300)."""
     return format(number.normalize(), "f")
 
 
-def parse_budget(value: str | Sequence[str] | None) -> tuple[Budget, ...]:
+def parse_budget(
+    value: str | Sequence[str] | None, latency_of: Callable[[str], float] | None = None
+) -> tuple[Budget, ...]:
     """The budgets of a ``budget=`` override, in the order given; ``None`` or ``[]`` is no budget.
 
     Takes what Hydra gives: a string, a list of strings (a ``ListConfig`` too), or ``None``. A string
-    in list form, ``"[300MFLOPs, 5Mparams]"``, is read as the list. Raises :class:`BudgetError`.
+    in list form, ``"[300MFLOPs, 5Mparams]"``, is read as the list. ``latency_of(NAME)``: the
+    milliseconds of ``latency:NAME`` (without it such an item is refused). Raises :class:`BudgetError`.
     """
     if value is None:
         return ()
     items = _split(value) if isinstance(value, str) else value
     if not isinstance(items, Sequence):
         raise BudgetError(f"budget: cannot read {value!r}; {FORMS}")
-    budgets = tuple(_parse_item(item) for item in items)
+    budgets = tuple(_parse_item(item, latency_of) for item in items)
     _check_one_per_metric(budgets, items)
     return budgets
 
@@ -120,7 +136,14 @@ def _split(text: str) -> list[str]:
     return inner.split(",") if inner.strip() else []
 
 
-def _parse_item(item: Any) -> Budget:
+def _parse_item(item: Any, latency_of: Callable[[str], float] | None) -> Budget:
+    named = _LATENCY_OF.fullmatch(item.strip()) if isinstance(item, str) else None
+    if named:
+        if latency_of is None:
+            raise BudgetError(
+                f"budget: {item!r} is a search's target (a zoo network's latency on this machine)"
+            )
+        return Budget(Metric.LATENCY, float(latency_of(named["name"])), of=named["name"])
     match = _ITEM.fullmatch(item.strip()) if isinstance(item, str) else None
     metric, exponent = _read_unit(match["unit"]) if match else (None, 0)
     if match is None or metric is None:

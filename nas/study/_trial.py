@@ -52,6 +52,9 @@ EVALUATION = "evaluation"  # how candidates were evaluated (the evaluator's desc
 SPACE_NAME = "space"  # the space searched: its name, its fingerprint (every choice, overrides included),
 SPACE_DIGEST = "space_digest"
 SPACE_OVERRIDES = "space_overrides"  # and the command line's space.* overrides, as given
+BUDGET = "budget"  # the budgets as searched: "300MFLOPs", or a latency:NAME target resolved to "12.3ms"
+PRESET = "preset"  # the paper's search a run reproduces (+preset=NAME): name, paper section, target
+FINALISTS = "finalists"  # the best candidates and baselines retrained with repeated seeds (finalists.seeds)
 ZERO_COST_SCORES = ("synflow", "naswot", "grad_norm")  # scores a screen records under their own names
 
 
