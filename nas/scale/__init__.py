@@ -1,12 +1,15 @@
 """``python -m nas.scale base=efficientnet_b0 target=2x``: EfficientNet's compound scaling, end to end.
 
 Tan & Le (2019), section 3.3: (1) with φ = 1, a small grid search of α, β, γ under α·β²·γ² ≈ 2, each
-candidate trained on the proxy task (an Optuna study with a grid sampler; points outside the constraint
-are recorded, never trained); (2) with the best α, β, γ, the family φ = 1..N, each compared at matched
-MACs with the base scaled in width, depth or resolution alone (the paper's figures 3 and 8). Any base:
-a zoo name or a spec file (a search's ``best_arch.yaml``); ``budget=`` picks the largest φ that fits.
-The run directory holds ``README.md`` (the tables), ``compound_scaling.png``, ``grid.csv``,
-``family.csv``, ``coefficients.yaml``, ``scaled_arch.yaml`` (with a budget) and the study database.
+candidate trained on the proxy task (an Optuna study over the grid; points outside the constraint are
+recorded, never trained); (2) with the chosen α, β, γ, the family φ = 1..N, each compared at matched
+MACs with the base scaled in width, depth or resolution alone (the paper's figures 3 and 8). Every
+network is trained ``seeds=`` times, and every decision is a paired comparison over seeds, with ties
+called ties (nas.scale._stats). Any base: a zoo name or a spec file (a search's ``best_arch.yaml``);
+``budget=`` picks the largest φ that fits. The run directory holds ``README.md`` (the tables),
+``compound_scaling.png``, ``grid.csv`` and ``family.csv`` (one row per training),
+``grid_summary.csv`` and ``family_summary.csv`` (one row per network), ``coefficients.yaml``,
+``scaled_arch.yaml`` (with a budget) and the study database, which a rerun resumes.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from omegaconf import DictConfig, OmegaConf
 from nas.cli import exits_on_usage_error, hydra_argv
 from nas.paths import CONF
 from nas.scale._family import Member, largest_phi, match_multiplier, plan_family, single, train_family
-from nas.scale._grid import GridPoint, best_point, grid_points, grid_sampler, run_grid
+from nas.scale._grid import GridChoice, GridPoint, choose, grid_points, run_grid
 from nas.scale._outputs import Outcome, write_outputs
 from nas.scale._plan import Plan, load_base, plan_from_config
-from nas.scale._proxy import ProxyTrainer, proxy_resolution
+from nas.scale._proxy import ProxyTrainer, proxy_resolution, training_seed
+from nas.scale._readme import phi_sentence
+from nas.scale._stats import Paired, Verdict, paired
 from nas.search import proxy_task
 
 
@@ -42,22 +47,19 @@ def run(cfg: DictConfig, run_dir: Path, command: str = "python -m nas.scale") ->
     storage = f"sqlite:///{run_dir / 'study.db'}"
     run_dir.mkdir(parents=True, exist_ok=True)
     grid = optuna.create_study(
-        storage=storage,
-        study_name=f"{plan.base.name}-grid",
-        sampler=grid_sampler(plan, task.seed),
-        direction="maximize",
-        load_if_exists=True,
+        storage=storage, study_name=f"{plan.base.name}-grid", direction="maximize", load_if_exists=True
     )
-    run_grid(grid, plan, ProxyTrainer(task, run_dir / "grid", plan.base.resolution))
-    point, _ = best_point(grid)
-    members = plan_family(plan.base, point, plan.n_phi, plan.num_classes)
+    run_grid(grid, plan, ProxyTrainer(task, run_dir / "grid", plan.base.resolution), task.seed)
+    choice = choose(grid, plan)
+    members = plan_family(plan.base, choice.point, plan.n_phi, plan.num_classes)
     family = optuna.create_study(
         storage=storage, study_name=f"{plan.base.name}-family", direction="maximize", load_if_exists=True
     )
     trainer = ProxyTrainer(task, run_dir / "family", plan.base.resolution)
-    train_family(family, members, trainer)
+    train_family(family, members, trainer, plan.seeds, task.seed)
+    point = choice.point
     budget_phi = largest_phi(plan.base, point, plan.budgets, plan.num_classes) if plan.budgets else None
-    outcome = Outcome(plan, grid, family, members, point, budget_phi, trainer.describe(), command)
+    outcome = Outcome(plan, grid, family, members, choice, budget_phi, trainer.describe(), command)
     return write_outputs(outcome, run_dir, seconds=time.perf_counter() - start)
 
 
@@ -80,18 +82,25 @@ def main() -> None:
 
 
 __all__ = [
+    "GridChoice",
     "GridPoint",
     "Member",
+    "Paired",
     "Plan",
     "ProxyTrainer",
+    "Verdict",
+    "choose",
     "grid_points",
     "largest_phi",
     "load_base",
     "main",
     "match_multiplier",
+    "paired",
+    "phi_sentence",
     "plan_family",
     "plan_from_config",
     "proxy_resolution",
     "run",
     "single",
+    "training_seed",
 ]

@@ -18,9 +18,9 @@ import optuna
 
 from nas.arch import ArchSpec, count_cost, dump_spec
 from nas.scale._grid import GridPoint
-from nas.scale._proxy import ProxyTrainer, record_training
+from nas.scale._proxy import ProxyTrainer, seed_index, train_trial, training_seed
 from nas.scaling import Coefficients, compound, scale, scale_resolution
-from nas.study import Attr, Budget, TrialRecord, record, record_extra
+from nas.study import Attr, Budget, record, record_extra
 
 log = logging.getLogger("nas.scale")
 
@@ -132,24 +132,55 @@ def largest_phi(base: ArchSpec, point: GridPoint, budgets: tuple[Budget, ...], n
     return phi
 
 
-def train_family(study: optuna.Study, members: list[Member], trainer: ProxyTrainer) -> None:
-    """Train every member that has no finished training in ``study`` yet (a rerun resumes)."""
-    done = {TrialRecord.of(t).extra.get(MEMBER) for t in study.get_trials(deepcopy=False, states=_COMPLETE)}
-    for m in members:
-        if m.key in done:
-            continue
-        trial = study.ask()
-        record(trial, macs=m.macs, params=m.params, spec=dump_spec(m.spec))
-        extra = {"kind": m.kind, "phi": m.phi, "resolution": m.spec.resolution}
-        record_extra(trial, {MEMBER: m.key, **extra, "coefficients": m.coefficients.to_data()})
-        try:
-            accuracy = record_training(trainer, m.spec, trial)
-        except Exception:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            log.warning("family %s: training failed (%s)", m.key, trial.user_attrs.get(Attr.ERROR.value))
-            continue
-        study.tell(trial, accuracy)
-        log.info("family %s: %.1fM MACs, val_acc %.4f", m.key, m.macs / 1e6, accuracy)
+def train_family(
+    study: optuna.Study, members: list[Member], trainer: ProxyTrainer, seeds: int, run_seed: int
+) -> None:
+    """Train every member once per seed index, skipping the trainings ``study`` already finished (a
+    rerun resumes; a failed one is tried again). Seed index by seed index, every member at each: the
+    pairs a comparison needs are complete as early as possible."""
+    done = _done(study)
+    for k in range(seeds):
+        seed = training_seed(run_seed, "family", k)
+        for m in (m for m in members if (m.key, dump_spec(m.spec), k) not in done):
+            trial = study.ask()
+            record(trial, macs=m.macs, params=m.params, spec=dump_spec(m.spec))
+            extra = {"kind": m.kind, "phi": m.phi, "resolution": m.spec.resolution}
+            record_extra(trial, {MEMBER: m.key, **extra, "coefficients": m.coefficients.to_data()})
+            accuracy = train_trial(study, trainer, m.spec, trial, k, seed)
+            if accuracy is not None:
+                log.info("family %s seed %d/%d: val_acc %.4f", m.key, k + 1, seeds, accuracy)
 
 
-_COMPLETE = (optuna.trial.TrialState.COMPLETE,)
+def _done(study: optuna.Study) -> set[tuple[str, str, int]]:
+    """(member, spec, seed index) of every finished training. The spec is part of the key: a rerun
+    whose grid chose other coefficients (more seeds can change the choice) has other members under the
+    same names, and must train them rather than take the old ones' accuracies."""
+    done = set()
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if (k := seed_index(t)) is not None:
+            done.add((t.user_attrs.get(MEMBER, ""), t.user_attrs.get(Attr.SPEC.value, ""), k))
+    return done
+
+
+def trainings(
+    study: optuna.Study, members: list[Member], seeds: int
+) -> dict[tuple[str, int], optuna.trial.FrozenTrial]:
+    """The training of each (member, seed index below ``seeds``): the finished one if there is one,
+    else the latest attempt (failed, or left running by an interrupted run)."""
+    specs = {m.key: dump_spec(m.spec) for m in members}
+    out: dict[tuple[str, int], optuna.trial.FrozenTrial] = {}
+    complete = optuna.trial.TrialState.COMPLETE
+    for t in sorted(study.get_trials(deepcopy=False), key=lambda t: (t.state is complete, t.number)):
+        key, k = t.user_attrs.get(MEMBER, ""), seed_index(t)
+        if k is not None and k < seeds and specs.get(key) == t.user_attrs.get(Attr.SPEC.value):
+            out[key, k] = t
+    return out
+
+
+def member_accuracies(study: optuna.Study, members: list[Member], seeds: int) -> dict[str, dict[int, float]]:
+    """Member -> seed index -> validation accuracy, over the finished trainings."""
+    out: dict[str, dict[int, float]] = {m.key: {} for m in members}
+    for (key, k), t in trainings(study, members, seeds).items():
+        if t.state is optuna.trial.TrialState.COMPLETE and t.value is not None:
+            out[key][k] = t.value
+    return out

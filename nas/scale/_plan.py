@@ -20,7 +20,7 @@ from typing import Any
 
 from nas import zoo
 from nas.arch import ArchSpec, count_cost
-from nas.errors import SpecError, UsageError
+from nas.errors import SpecError, UsageError, check_count
 from nas.study import Budget, Metric, describe, parse_budget
 
 PAPER_CONSTANT = 2.0  # α·β²·γ² ≈ 2: FLOPs double with each step of φ
@@ -38,11 +38,13 @@ class Plan:
     gammas: tuple[float, ...]
     tolerance: float  # |α·β²·γ² - constant| <= tolerance is feasible
     n_phi: int  # the family: φ = 1..n_phi
+    seeds: int  # every grid point and family member is trained once per seed index 0..seeds-1
     budgets: tuple[Budget, ...]
     num_classes: int  # classes the costs are counted for (ImageNet's, as the paper's FLOPs)
 
     def __post_init__(self) -> None:
-        if not (self.constant > 1 and self.grid_phi > 0 and self.tolerance >= 0 and self.n_phi >= 1):
+        positive = self.n_phi >= 1 and self.seeds >= 1
+        if not (self.constant > 1 and self.grid_phi > 0 and self.tolerance >= 0 and positive):
             raise ValueError(f"impossible plan: {self}")
 
     @property
@@ -67,6 +69,7 @@ def plan_from_config(config: Mapping[str, Any]) -> Plan:
         gammas=_grid_values("grid.gamma", grid.get("gamma")),
         tolerance=_number("tolerance", config["tolerance"], minimum=0.0),
         n_phi=_count("n_phi", config["n_phi"]),
+        seeds=check_count("seeds", config["seeds"], 1),  # 0, -1 and 1.5 are usage errors
         budgets=_budgets(config["budget"]),
         num_classes=_count("num_classes", config["num_classes"]),
     )

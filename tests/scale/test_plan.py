@@ -31,6 +31,7 @@ def test_the_default_grid_and_base() -> None:
     default = plan("target=2x")
     assert default.base.name == "efficientnet_b0" and default.grid_size == 27 and default.n_phi >= 1
     assert default.tolerance > 0 and default.budgets == ()
+    assert default.seeds == 3  # every network trained three times: a paired interval needs more than one
 
 
 @pytest.mark.parametrize(
@@ -48,6 +49,10 @@ def test_the_default_grid_and_base() -> None:
         (("target=2x", "tolerance=-1"), "tolerance: expected a number >= 0"),
         (("target=2x", "tolerance=0.01", "grid.alpha=[1.0]", "grid.beta=[1.0]"), "grid: no point has"),
         (("target=2x", "n_phi=0"), "n_phi: expected an integer >= 1"),
+        (("target=2x", "seeds=0"), "seeds: expected an integer >= 1; got 0"),
+        (("target=2x", "seeds=-2"), "seeds: expected an integer >= 1; got -2"),
+        (("target=2x", "seeds=1.5"), "seeds: expected an integer >= 1; got 1.5"),
+        (("target=2x", "seeds=three"), "seeds: expected an integer >= 1; got 'three'"),
         (("target=2x", "budget=300MFLOPs"), "budget: no φ >= 0 meets 300MFLOPs: the base efficientnet_b0"),
         (("target=2x", "budget=25ms"), "budget: nas.scale takes MAC and parameter budgets"),
         (("target=2x", "budget=lots"), "budget: cannot read"),
