@@ -30,13 +30,13 @@ from nas import load_spec
 from nas.latency import Setting, best_ms, device_name, measure
 from nas.paths import CONF
 from nas.search import ranked_trials
-from nas.stats import paired
 from nas.study import (
     PRESET,
     TrialRecord,
     distance,
     finalists_of,
     measured_latencies,
+    pair,
     trial_records,
     versus,
 )
@@ -52,6 +52,7 @@ def command(preset: str, args: argparse.Namespace) -> list[str]:
         f"+preset={preset}",
         f"finalists.seeds={args.seeds}",
         f"n_trials={args.n_trials}",
+        f"workers={args.workers}",
         f"hydra.run.dir={OUT / preset}",
     ]
 
@@ -99,13 +100,13 @@ def table(preset: str, args: argparse.Namespace) -> list[str]:
     ]
     for name, r, f in ((f"found (trial {best.number})", best, found), (meta["published"], published, pub)):
         lines.append(
-            f"| {name} | {f.summary} | {(r.macs or 0) / 1e6:.1f} | {(r.params or 0) / 1e6:.2f} | "
+            f"| {name} | {f.summary.text()} | {(r.macs or 0) / 1e6:.1f} | {(r.params or 0) / 1e6:.2f} | "
             f"{latency_ms(r, measured):.2f} |"
         )
     d = distance(best.choices, published.choices)
     lines += [
         "",
-        f"- Found minus published, paired by seed: {versus(paired(found.accuracies, pub.accuracies))}.",
+        f"- Found minus published, paired by seed: {versus(pair(found.accuracies, pub.accuracies))}.",
         f"- Distance in the space: {d.differing} of {d.compared} choices differ.",
         "",
     ]
@@ -117,7 +118,8 @@ def write_report(presets: list[str], args: argparse.Namespace) -> None:
     lines = [
         "# The papers' searches as outcomes on the proxy",
         "",
-        f"Regenerate: `python benchmarks/outcomes.py --seeds {args.seeds} --n-trials {args.n_trials}` "
+        f"Regenerate: `python benchmarks/outcomes.py --seeds {args.seeds} --n-trials {args.n_trials} "
+        f"--workers {args.workers}` "
         "(resumable; a preset's run directory under `results/outcomes/` holds its study, summary and "
         "report).",
         f"Machine: {machine}. Proxy: the search's default (`conf/search.yaml`: 1 epoch on 12,000 "
@@ -139,6 +141,9 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=PRESETS, choices=PRESETS)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-trials", type=int, default=20)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="the search's workers= (2: this machine's cores)"
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite results/outcomes.md only")
     args = parser.parse_args()
     if args.seeds < 1:

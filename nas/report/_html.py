@@ -130,7 +130,7 @@ def _finalists(report: Report) -> list[str]:
     seeds = len(report.finalists[0].accuracies)
     rows = "".join(
         f'<tr><td>{f.record.number}</td><td class="text">{escape(f.record.name)}</td>'
-        f'<td>{(f.record.macs or 0) / 1e6:.1f}</td><td class="text">{escape(str(f.summary))}</td></tr>'
+        f'<td>{(f.record.macs or 0) / 1e6:.1f}</td><td class="text">{escape(f.summary.text())}</td></tr>'
         for f in sorted(report.finalists, key=lambda f: -f.summary.mean)
     )
     table = f"<table><tr><th>trial</th><th>network</th><th>MACs (M)</th><th>val_acc</th></tr>{rows}</table>"

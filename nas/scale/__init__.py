@@ -5,7 +5,7 @@ candidate trained on the proxy task (an Optuna study over the grid; points outsi
 recorded, never trained); (2) with the chosen α, β, γ, the family φ = 1..N, each compared at matched
 MACs with the base scaled in width, depth or resolution alone (the paper's figures 3 and 8). Every
 network is trained ``seeds=`` times, and every decision is a paired comparison over seeds, with ties
-called ties (nas.scale._stats). Any base: a zoo name or a spec file (a search's ``best_arch.yaml``);
+called ties (nas.stats). Any base: a zoo name or a spec file (a search's ``best_arch.yaml``);
 ``budget=`` picks the largest φ that fits. The run directory holds ``README.md`` (the tables),
 ``compound_scaling.png``, ``grid.csv`` and ``family.csv`` (one row per training),
 ``grid_summary.csv`` and ``family_summary.csv`` (one row per network), ``coefficients.yaml``,
@@ -33,8 +33,8 @@ from nas.scale._outputs import Outcome, write_outputs
 from nas.scale._plan import Plan, load_base, plan_from_config
 from nas.scale._proxy import ProxyTrainer, proxy_resolution, training_seed
 from nas.scale._readme import phi_sentence
-from nas.scale._stats import Paired, Verdict, paired
 from nas.search import proxy_task
+from nas.stats import Paired, Verdict, paired
 
 
 @exits_on_usage_error

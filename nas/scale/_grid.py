@@ -6,7 +6,7 @@ The grid is an Optuna study over α, β and γ (categorical parameters, each poi
 point within the constraint is trained once per seed index, each training its own trial; a point
 outside it is one trial, recorded, pruned, and never built or trained. The constraint
 |α·β²·γ² - constant| - tolerance is each trial's Optuna constraint (<= 0 feasible). The chosen point
-is the best mean over seeds, compared pair by pair (same seed index) with the others (nas.scale._stats).
+is the best mean over seeds, compared pair by pair (same seed index) with the others (nas.stats).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from nas.arch import ArchSpec, count_cost, dump_spec
 from nas.records import Record, check_range
 from nas.scale._plan import Plan
 from nas.scale._proxy import ProxyTrainer, seed_index, train_trial, training_seed
-from nas.scale._stats import Paired, Spread, Verdict, first_best, paired, spread
 from nas.scaling import compound, scale
+from nas.stats import Paired, Spread, Verdict, first_best, paired, spread
 from nas.study import Attr, record, record_extra
 
 log = logging.getLogger("nas.scale")

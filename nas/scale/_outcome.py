@@ -4,7 +4,7 @@ its paired comparison: ``grid_summary.csv``, ``family_summary.csv``, the README'
 
 The comparisons: in the grid, the chosen point minus each point; in the family, the compound network
 of the same φ minus each single-dimension one. Each is a mean paired difference with its 95% t-interval
-and a verdict (nas.scale._stats).
+and a verdict (nas.stats).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from nas.scale._family import SINGLE, Member, member_accuracies
 from nas.scale._grid import GridChoice, GridPoint, grid_points
 from nas.scale._plan import Plan
 from nas.scale._proxy import TRAINING_SEED
-from nas.scale._stats import Paired, Spread, Verdict, paired, spread
+from nas.stats import Paired, Spread, Verdict, paired, spread
 from nas.study import Attr
 
 # A summary row's verdict, in words: the grid's from the chosen point's side, the family's from the

@@ -34,10 +34,8 @@ log = logging.getLogger("nas.scale")
 
 SEED_INDEX = "seed_index"  # the trial attribute: which of the run's seeds a training is (0..seeds-1)
 TRAINING_SEED = "training_seed"  # the seed it trained with (data order and Lightning's generators)
-# TrainEvaluator seeds Lightning with its task's seed plus the trial number (nas.search's rule, one
-# training per trial); ProxyTrainer.train gives it the derived seed minus the trial number instead.
-# Derived seeds start at 2^20 so that the difference stays >= 0 (a ProxyTask's seed must be) for any
-# study of fewer than 2^20 trials, and stay below 2^31, inside what Lightning and numpy accept.
+# Derived seeds lie in [2^20, 2^31): inside what Lightning and numpy accept, and apart from the small
+# seeds (run seed + trial number) a search's own trainings use.
 _LOWEST, _HIGHEST = 2**20, 2**31
 
 
@@ -81,12 +79,10 @@ class ProxyTrainer:
         """Train ``spec`` with ``seed``: the order of the training images and Lightning's generators
         (initial weights, dropout). The split and the ``limit_*`` subsets stay the run's (``split_seed``),
         so every training is validated on the same images."""
-        if not _LOWEST <= seed < _HIGHEST or trial.number >= _LOWEST:
-            raise ValueError(f"seed {seed} for trial {trial.number}: outside what training_seed gives")
         evaluator = self.evaluator(self.resolution(spec))
-        evaluator.proxy.datamodule.seed = seed  # read by each train_dataloader(), for its sampler
-        evaluator.task = dataclasses.replace(evaluator.task, seed=seed - trial.number)
-        return evaluator.evaluate(spec, trial)
+        metrics = evaluator.train(spec, seed, f"trials/{trial.number:04d}", data_seed=seed)
+        record_extra(trial, {key: metrics[key] for key in ("val_acc", "val_loss", "train_seconds", "epochs")})
+        return float(metrics["val_acc"])
 
     def describe(self) -> dict[str, Any]:
         described = self.evaluator(self.data_resolution).describe()

@@ -1,6 +1,6 @@
 """``README.md`` of a scaling run: the command, the machine, the wall time, both tables with every
 accuracy as ``mean ± std (n=K)``, and the outcome in one sentence per φ, decided by paired comparisons
-over seeds (nas.scale._stats). A tie is called a tie, and a compound network that did not win is said
+over seeds (nas.stats). A tie is called a tie, and a compound network that did not win is said
 not to have won."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from nas.scale._family import SINGLE
 from nas.scale._grid import GridPoint, constraint_name
 from nas.scale._outcome import Outcome, Summary
 from nas.scale._plot import PLOT
-from nas.scale._stats import Paired, Verdict, first_best, paired, spread
 from nas.scaling import ALPHA, BETA, GAMMA
+from nas.stats import Paired, Verdict, first_best, paired, spread
 from nas.study import describe
 
 RIVALS = ("compound", *SINGLE)  # the ways of scaling compared at each φ, compound first on equal means

@@ -205,7 +205,7 @@ def _retrain_finalists(cfg: DictConfig, run_dir: Path, search: Search, study: op
 
     def train(r: TrialRecord, seed: int) -> float:
         folder = f"finalists/{r.number:04d}/seed{seed}"  # beside trials/NNNN, the search's own training
-        return float(trainer.train(load_spec(r.spec or ""), seed, folder)["val_acc"])
+        return float(trainer.train(load_spec(r.spec or ""), seed, folder, data_seed=seed)["val_acc"])
 
     return retrain(study, chosen, search.finalists, search.seed, train)
 

@@ -129,10 +129,26 @@ class TrainEvaluator(Evaluator):
         return float(metrics["val_acc"])
 
     def train(
-        self, spec: ArchSpec, seed: int, folder: str, callbacks: list[Any] | None = None
+        self,
+        spec: ArchSpec,
+        seed: int,
+        folder: str,
+        callbacks: list[Any] | None = None,
+        data_seed: int | None = None,
     ) -> dict[str, Any]:
-        """Train the proxy of ``spec`` seeded ``seed``, logging under ``RUN_DIR/folder``; its metrics."""
+        """Train the proxy of ``spec`` seeded ``seed`` (weights, dropout), logging under ``RUN_DIR/folder``;
+        its metrics. ``data_seed``: the order of the training images too (a repetition of a training);
+        None keeps the run's, which every candidate of a search shares. The split never changes."""
         L.seed_everything(seed, workers=True, verbose=False)
+        datamodule = self.proxy.datamodule
+        run_order = datamodule.seed
+        datamodule.seed = run_order if data_seed is None else data_seed  # read by its train loader
+        try:
+            return self._fit(spec, folder, callbacks)
+        finally:
+            datamodule.seed = run_order
+
+    def _fit(self, spec: ArchSpec, folder: str, callbacks: list[Any] | None) -> dict[str, Any]:
         log_dir = self.task.run_dir / folder
         log_dir.mkdir(parents=True, exist_ok=True)
         # Each candidate's CSV and TensorBoard logs under RUN_DIR/trials/NNNN, so that

@@ -15,7 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.errors import UsageError
 from nas.search._evaluate import Evaluator
 from nas.search._study import Search
-from nas.stats import LEVEL, paired
+from nas.stats import LEVEL
 from nas.study import (
     Distance,
     Finalist,
@@ -25,6 +25,7 @@ from nas.study import (
     describe,
     measured_latencies,
     nearest_baselines,
+    pair,
     pareto_front,
     trial_records,
     verdicts,
@@ -366,10 +367,10 @@ def finalists_section(finalists: list[Finalist]) -> str:
     ]
     for fin in sorted(finalists, key=lambda f: -f.summary.mean):
         r = fin.record
-        against = "best mean" if fin is top else versus(paired(fin.accuracies, top.accuracies))
+        against = "best mean" if fin is top else versus(pair(fin.accuracies, top.accuracies))
         lines.append(
             f"| {r.number} | {r.name} | {(r.macs or 0) / 1e6:.1f} | {_ms(r.latency_measured_ms)} | "
-            f"{fin.summary} | {against} |"
+            f"{fin.summary.text()} | {against} |"
         )
     lines += [
         "",

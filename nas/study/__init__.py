@@ -24,7 +24,7 @@ from nas.study._budget import (
     parse_budget,
 )
 from nas.study._distance import Distance, distance, nearest, nearest_baselines
-from nas.study._finalists import Finalist, Verdict, finalists_of, verdicts, versus
+from nas.study._finalists import Dominance, Finalist, finalists_of, pair, verdicts, versus
 from nas.study._pareto import dominates, pareto_front
 from nas.study._storage import (
     JOURNAL,
@@ -76,12 +76,12 @@ __all__ = [
     "Budget",
     "BudgetError",
     "Distance",
+    "Dominance",
     "Finalist",
     "Heartbeat",
     "Metric",
     "Status",
     "TrialRecord",
-    "Verdict",
     "counts",
     "describe",
     "distance",
@@ -97,6 +97,7 @@ __all__ = [
     "nearest",
     "nearest_baselines",
     "needs_latency",
+    "pair",
     "pareto_front",
     "parse_budget",
     "record",

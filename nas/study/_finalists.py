@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nas.stats import Comparison, Summary, paired, summarize
+from nas.stats import Paired, Spread, Verdict, paired, spread
 from nas.study._trial import FINALISTS, TrialRecord
 
 
@@ -23,19 +23,19 @@ class Finalist:
     accuracies: tuple[float, ...]
 
     @property
-    def summary(self) -> Summary:
-        return summarize(self.accuracies)
+    def summary(self) -> Spread:
+        return spread(self.accuracies)
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Dominance:
     """A baseline against the searched finalists: ``dominated_by`` the cheapest finalist that costs no more
     (MACs, and measured latency when both have one) and is more accurate with the seeds' support."""
 
     baseline: Finalist
     dominated_by: Finalist | None
     # finalist trial -> (finalist - baseline), for the finalists that cost no more than the baseline
-    comparisons: dict[int, Comparison] = field(default_factory=dict)
+    comparisons: dict[int, Paired] = field(default_factory=dict)
 
     def __str__(self) -> str:
         b = self.baseline.record
@@ -43,31 +43,38 @@ class Verdict:
             f = self.dominated_by.record
             return (
                 f"{b.baseline}: dominated by trial {f.number} ({(f.macs or 0) / 1e6:.1f}M against "
-                f"{(b.macs or 0) / 1e6:.1f}M MACs; accuracy {self.comparisons[f.number]})"
+                f"{(b.macs or 0) / 1e6:.1f}M MACs; accuracy {self.comparisons[f.number].text()})"
             )
         if not self.comparisons:
             return f"{b.baseline}: not dominated: every searched finalist costs more"
-        number, best = max(self.comparisons.items(), key=lambda item: item[1].diff)
+        number, best = max(self.comparisons.items(), key=lambda item: item[1].mean)
         closest = f"trial {number} comes closest ({versus(best)})"
         return f"{b.baseline}: not dominated: of the finalists that cost no more, {closest}"
 
 
-def versus(c: Comparison) -> str:
-    """``better: +0.0120 [+0.0040, +0.0200]``: the verdict of ``a - b`` and its interval."""
-    word = {"a": "better", "b": "worse", "tie": "tie", "unknown": "one seed"}[c.verdict]
-    return f"{word}: {c}"
+def pair(a: tuple[float, ...], b: tuple[float, ...]) -> Paired:
+    """``a - b`` for two finalists, their accuracies paired by seed index."""
+    result = paired(dict(enumerate(a)), dict(enumerate(b)))
+    assert result is not None  # every finalist has at least one training
+    return result
 
 
-def verdicts(finalists: list[Finalist]) -> list[Verdict]:
+def versus(c: Paired) -> str:
+    """``better: +0.0120 [95% CI +0.0040, +0.0200; n=3]``: the verdict of ``a - b`` and its interval."""
+    word = {Verdict.WIN: "better", Verdict.LOSS: "worse", Verdict.TIE: "tie", Verdict.ONE_SEED: "one seed"}
+    return f"{word[c.verdict]}: {c.text()}"
+
+
+def verdicts(finalists: list[Finalist]) -> list[Dominance]:
     """For every baseline, whether a searched finalist dominates it on the proxy."""
     searched = [f for f in finalists if not f.record.baseline]
     out = []
     for b in (f for f in finalists if f.record.baseline):
         cheaper = [f for f in searched if _no_costlier(f.record, b.record)]
-        comparisons = {f.record.number: paired(f.accuracies, b.accuracies) for f in cheaper}
-        winners = [f for f in cheaper if comparisons[f.record.number].verdict == "a"]
+        comparisons = {f.record.number: pair(f.accuracies, b.accuracies) for f in cheaper}
+        winners = [f for f in cheaper if comparisons[f.record.number].verdict is Verdict.WIN]
         cheapest = min(winners, key=lambda f: f.record.macs or 0, default=None)
-        out.append(Verdict(b, cheapest, comparisons))
+        out.append(Dominance(b, cheapest, comparisons))
     return out
 
 
@@ -90,4 +97,4 @@ def finalists_of(attrs: Mapping[str, Any], records: list[TrialRecord]) -> list[F
     return [Finalist(by_number[n], tuple(v[:depth])) for n, v in runs.items()]
 
 
-__all__ = ["Finalist", "Verdict", "finalists_of", "verdicts", "versus"]
+__all__ = ["Dominance", "Finalist", "finalists_of", "pair", "verdicts", "versus"]

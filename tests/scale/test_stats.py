@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nas.scale import Verdict, paired, phi_sentence, training_seed
-from nas.scale._stats import spread
+from nas.stats import spread
 
 
 def test_differences_that_straddle_zero_are_a_tie() -> None:
@@ -88,7 +88,7 @@ def test_training_seeds_are_stable_distinct_per_index_and_study() -> None:
 
 
 def test_equal_means_go_to_the_first_in_order_even_when_float32_sums_differ() -> None:
-    from nas.scale._stats import first_best
+    from nas.stats import first_best
 
     acc = {k: float(np.float32(k / 24)) for k in (1, 2, 3)}  # accuracies as Lightning logs them
     uneven = (acc[1] + acc[3]) / 2  # the same mean as acc[2]'s, summed otherwise

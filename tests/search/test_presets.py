@@ -16,6 +16,7 @@ from nas.cli import compose
 from nas.latency import _predict, load_table, predict
 from nas.paths import CONF
 from nas.search import TrainEvaluator, run
+from nas.stats import Verdict
 from nas.study import Finalist, TrialRecord, distance, nearest, verdicts
 from tests.search.test_search import FAST, config, trials
 
@@ -123,9 +124,10 @@ def test_finalists_retrain_with_k_seeds_and_resume(tmp_path: Path, monkeypatch: 
     calls: list[tuple[str, int]] = []
     real = TrainEvaluator.train
 
-    def counting(self, spec, seed, folder, callbacks=None):
+    def counting(self, spec, seed, folder, callbacks=None, data_seed=None):
         calls.append((folder, seed))
-        return real(self, spec, seed, folder, callbacks)
+        assert data_seed == seed  # a repetition reorders the training images too
+        return real(self, spec, seed, folder, callbacks, data_seed)
 
     monkeypatch.setattr(TrainEvaluator, "train", counting)
     args = ["n_trials=3", "baselines=[mnasnet_a1]", "finalists.seeds=2", "finalists.count=1",
@@ -163,7 +165,7 @@ def test_a_baseline_is_dominated_only_by_a_cheaper_network_the_seeds_support() -
     assert v.dominated_by is clear
     assert 3 not in v.comparisons  # costs more: no claim either way
     [v] = verdicts([tie, costly, base])
-    assert v.dominated_by is None and v.comparisons[2].verdict == "tie"
+    assert v.dominated_by is None and v.comparisons[2].verdict is Verdict.TIE
 
 
 def test_presets_are_listed_in_help() -> None:
