@@ -351,7 +351,10 @@ def finalists_section(finalists: list[Finalist]) -> str:
     """``summary.md``'s retrained networks: mean ± std, each against the best by the paired interval, and
     for every baseline whether a finalist dominates it with the seeds' support."""
     if not finalists:
-        return ""
+        return (
+            "\nWhether the search beats a baseline is not decided here: every network above trained once. "
+            "`finalists.seeds=3` retrains the best and the baselines with 3 paired seeds and decides it.\n"
+        )
     seeds = len(finalists[0].accuracies)
     top = max(finalists, key=lambda f: f.summary.mean)
     lines = [
