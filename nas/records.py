@@ -149,11 +149,15 @@ def _coerce(path: str, value: Any, tp: Any) -> Any:
         rest = [t for t in options if t is not type(None)]
         if len(rest) == 1:
             return _coerce(path, value, rest[0])
-        for t in rest:  # a union of records: the first whose class the value already is
-            if isinstance(value, t):
+        for t in rest:  # the first class the value already is (a bool is no int here)
+            if _is_class(t) and isinstance(value, t) and (t is bool or not isinstance(value, bool)):
                 return value
+        listed = isinstance(value, tuple | list)
+        for t in rest:  # ``int | tuple[int, ...]`` (MixNet's kernels): a list is the tuple, else the scalar
+            if not _is_record(t) and (typing.get_origin(t) is tuple) == listed:
+                return _coerce(path, value, t)
         raise SpecError(
-            path, f"expected one of {', '.join(t.__name__ for t in rest)}; got {_type_name(value)}"
+            path, f"expected one of {', '.join(_hint_name(t) for t in rest)}; got {_type_name(value)}"
         )
     if origin is tuple:
         if not isinstance(value, tuple | list):
@@ -167,6 +171,18 @@ def _coerce(path: str, value: Any, tp: Any) -> Any:
     if isinstance(tp, type):
         return _coerce_plain(path, value, tp)
     return value
+
+
+def _is_class(tp: Any) -> bool:
+    return isinstance(tp, type) and typing.get_origin(tp) is None
+
+
+def _is_record(tp: Any) -> bool:
+    return _is_class(tp) and issubclass(tp, Record)
+
+
+def _hint_name(tp: Any) -> str:
+    return "list" if typing.get_origin(tp) is tuple else tp.__name__
 
 
 def _coerce_plain(path: str, value: Any, tp: type) -> Any:

@@ -3,7 +3,8 @@
 Run it in a scratch environment that has torchvision and timm (neither is a dependency):
 
     python -m venv /tmp/ref && /tmp/ref/bin/pip install torch==2.14.1 torchvision==0.29.1 timm
-    /tmp/ref/bin/python scripts/measure_references.py
+    /tmp/ref/bin/python scripts/measure_references.py            # every reference
+    /tmp/ref/bin/python scripts/measure_references.py mixnet_m   # only these; the others stay as they are
 
 Parameters are ``sum(p.numel())``; MACs are ``FlopCounterMode`` FLOPs / 2, batch 1, eval mode, at the
 resolution of our spec (the paper's). It imports nothing from this project, so that the figures it
@@ -58,6 +59,7 @@ REFERENCES: dict[str, tuple[str, str, dict[str, object], int]] = {
     "ghostnet": ("timm", "ghostnet_100", {}, 224),
     "xception": ("timm", "legacy_xception", {}, 299),
     "vovnet19_dw": ("timm", "ese_vovnet19b_dw", {}, 224),
+    "mixnet_m": ("timm", "mixnet_m", {}, 224),
 }
 
 
@@ -69,10 +71,20 @@ def measure(model: torch.nn.Module, resolution: int) -> tuple[int, int]:
     return sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Measure ``names`` (all of REFERENCES when none are given) into the file, keeping the other entries
+    and the header as they are when only some are measured."""
+    unknown = sorted(set(names) - set(REFERENCES))
+    if unknown:
+        sys.exit(f"unknown reference {unknown[0]}; expected one of {', '.join(REFERENCES)}")
     versions = {"torchvision": torchvision.__version__, "timm": timm.__version__}
+    header = f"# Written by scripts/measure_references.py (torch {torch.__version__}); do not edit.\n"
     results = {}
-    for name, (library, ctor, kwargs, resolution) in REFERENCES.items():
+    if names and OUT.exists():
+        text = OUT.read_text()
+        header, results = text[: text.index("\n") + 1], yaml.safe_load(text)
+    for name in names or REFERENCES:
+        library, ctor, kwargs, resolution = REFERENCES[name]
         if library == "torchvision":
             model = getattr(tvm, ctor)(weights=None, **kwargs)
         else:
@@ -86,9 +98,8 @@ def main() -> None:
             "macs": macs,
         }
         print(f"{name:<22} {params:>12,} {macs:>16,}", file=sys.stderr)
-    header = f"# Written by scripts/measure_references.py (torch {torch.__version__}); do not edit.\n"
     OUT.write_text(header + yaml.safe_dump(results, sort_keys=True))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

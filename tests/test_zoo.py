@@ -19,7 +19,7 @@ NAMES = (
     + " ".join(f"efficientnet_b{i}" for i in range(8))
     + " shufflenet_v1 shufflenet_v2_x0_5 shufflenet_v2_x1_0 shufflenet_v2_x1_5 shufflenet_v2_x2_0"
     " squeezenet1_0 squeezenet1_1 ghostnet xception resnet18 resnet50 resnext50_32x4d densenet121"
-    " vovnet19_dw vgg16 alexnet googlenet"
+    " vovnet19_dw vgg16 alexnet googlenet mixnet_m"
 ).split()
 
 

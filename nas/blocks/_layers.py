@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from nas.blocks._base import GATES, Activation, make_divisible
+from nas.blocks.costs import split_channels
 from nas.errors import SpecError
 from nas.records import Record, check_one_of, check_range
 
@@ -39,6 +40,39 @@ class ConvNormAct(nn.Sequential):
         if act is not Activation.NONE:
             layers.append(act.module())
         super().__init__(*layers)
+
+
+class MixedConv2d(nn.Module):
+    """MixConv (Tan & Le, 2019) as timm's ``MixedConv2d`` builds it: input and output channels split by
+    timm's ``_split_channels`` into one group per kernel, each group its own convolution, concatenated."""
+
+    def __init__(self, cin: int, cout: int, kernels: tuple[int, ...], stride: int, depthwise: bool) -> None:
+        super().__init__()
+        ins, outs = split_channels(cin, len(kernels)), split_channels(cout, len(kernels))
+        self.splits = ins
+        self.convs = nn.ModuleList(
+            nn.Conv2d(i, o, k, stride, k // 2, groups=i if depthwise else 1, bias=False)
+            for i, o, k in zip(ins, outs, kernels, strict=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = x.split(self.splits, 1)
+        return torch.cat([conv(part) for conv, part in zip(self.convs, parts, strict=True)], 1)
+
+
+def mixed_conv_norm_act(
+    cin: int, cout: int, kernels: tuple[int, ...], stride: int, act: Activation, *, depthwise: bool = False
+) -> nn.Module:
+    """Conv-BN-activation whose conv is a MixConv over ``kernels``; one conv where that is the same
+    thing: one kernel, a depthwise conv with one kernel size, or equal groups of one kernel (a grouped
+    conv, FBNet's and ShuffleNet's grouped 1x1)."""
+    n = len(kernels)
+    if len(set(kernels)) == 1 and (depthwise or (cin % n == 0 and cout % n == 0)):
+        return ConvNormAct(cin, cout, kernels[0], stride, groups=cin if depthwise else n, act=act)
+    layers = [MixedConv2d(cin, cout, kernels, stride, depthwise), nn.BatchNorm2d(cout)]
+    if act is not Activation.NONE:
+        layers.append(act.module())
+    return nn.Sequential(*layers)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,27 @@ def conv(
     )
 
 
+def split_channels(channels: int, groups: int) -> list[int]:
+    """timm's ``_split_channels`` (MixConv, Tan & Le 2019): equal parts, the remainder to the first."""
+    split = [channels // groups] * groups
+    split[0] += channels - sum(split)
+    return split
+
+
+def mixed_conv(
+    x: Shape, out: int, kernels: tuple[int, ...], stride: int = 1, *, depthwise: bool = False
+) -> tuple[Cost, Shape]:
+    """A MixConv (timm's ``MixedConv2d``) with batch norm: input and output channels split by
+    :func:`split_channels` into one group per kernel, each group its own convolution (depthwise or full).
+    Kernels all 1 is MixNet's grouped pointwise conv (``a1.1``, ``p1.1``: two groups)."""
+    total, h, w = ZERO, x.h, x.w
+    parts = zip(split_channels(x.c, len(kernels)), split_channels(out, len(kernels)), kernels, strict=True)
+    for cin, cout, kernel in parts:
+        cost, y = conv(Shape(cin, x.h, x.w), cout, kernel, stride, groups=cin if depthwise else 1)
+        total, h, w = total + cost, y.h, y.w
+    return total, Shape(out, h, w)
+
+
 def linear(features: int, out: int, *, bias: bool = True) -> Cost:
     """A fully connected layer on one vector."""
     return Cost(features * out, features * out + (out if bias else 0), (features + out) * BYTES_PER_ELEMENT)
@@ -145,8 +166,10 @@ __all__ = [
     "conv",
     "conv_out",
     "linear",
+    "mixed_conv",
     "norm",
     "pool",
     "pool_out",
+    "split_channels",
     "squeeze_excite",
 ]

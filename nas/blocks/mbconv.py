@@ -11,7 +11,7 @@ from torch import nn
 
 from nas.blocks import costs
 from nas.blocks._base import Activation, Block, check_kernel, make_divisible
-from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, se_module
+from nas.blocks._layers import ConvNormAct, Residual, SqueezeExcite, mixed_conv_norm_act, se_module
 from nas.blocks.costs import Cost, Shape
 from nas.errors import SpecError
 from nas.records import check_range
@@ -61,6 +61,21 @@ def canonical_expansion(block: B, cin: int, cout: int, stride: int, skip: bool |
     return dataclasses.replace(block, **changes)
 
 
+def _check_kernels(kernel: int | tuple[int, ...]) -> None:
+    if not isinstance(kernel, tuple):
+        check_kernel("kernel", kernel)
+        return
+    if not kernel:
+        raise SpecError("kernel", "expected a kernel size or a list of them; got an empty list")
+    for i, k in enumerate(kernel):
+        check_kernel(f"kernel[{i}]", k)
+
+
+def _check_split(name: str, groups: int, channels: int, which: str) -> None:
+    if groups > channels:
+        raise SpecError(name, f"{groups} groups need at least {groups} {which} channels; got {channels}")
+
+
 def _check_expansion(expand: float, mid: int | None) -> None:
     check_range("expand", expand, 1.0)
     if mid is not None:
@@ -86,17 +101,41 @@ class MBConv(Block):
     channel_fields = ("mid",)
 
     expand: float = DefaultRatio(6.0)
-    kernel: int = 3
+    # A list is a MixConv (Tan & Le, 2019): the depthwise channels split into one group per kernel.
+    kernel: int | tuple[int, ...] = 3
     act: Activation = Activation.RELU6
     se: SqueezeExcite | None = None
     skip: bool = True
     mid: int | None = None  # absolute expanded width, as MobileNetV3's table lists it; replaces expand
     divisor: int = 8  # rounding of cin * expand
+    # Groups of the 1x1 expansion and projection convs, channels split as MixConv splits them (MixNet's
+    # ``a1.1`` and ``p1.1``: two groups; FBNet's grouped 1x1). Last, so that dumps without them keep
+    # their text and hash.
+    expand_groups: int = 1
+    project_groups: int = 1
 
     def validate(self) -> None:
         _check_expansion(self.expand, self.mid)
-        check_kernel("kernel", self.kernel)  # any odd size: MixNet uses 9 and 11
+        if isinstance(self.kernel, tuple) and len(self.kernel) == 1:
+            object.__setattr__(self, "kernel", self.kernel[0])  # [5] is the plain 5x5 conv it builds
+        _check_kernels(self.kernel)  # any odd sizes: MixNet uses 9 and 11
         check_range("divisor", self.divisor, 1)
+        check_range("expand_groups", self.expand_groups, 1)
+        check_range("project_groups", self.project_groups, 1)
+        if self.expand_groups > 1 and not self.expands:
+            raise SpecError("expand_groups", "expand: 1 has no expansion conv to group")
+
+    def check(self, cin: int, cout: int, stride: int) -> None:
+        # Every group of timm's _split_channels needs a channel: as many channels as groups.
+        hidden = self.hidden(cin)
+        _check_split("kernel", len(self.kernels), hidden, "expanded")
+        _check_split("expand_groups", self.expand_groups, min(cin, hidden), "input and expanded")
+        _check_split("project_groups", self.project_groups, min(hidden, cout), "expanded and output")
+
+    @property
+    def kernels(self) -> tuple[int, ...]:
+        """The depthwise kernel sizes, one per channel group."""
+        return self.kernel if isinstance(self.kernel, tuple) else (self.kernel,)
 
     @property
     def expands(self) -> bool:
@@ -106,17 +145,20 @@ class MBConv(Block):
         return expanded_width(cin, self.expand, self.mid, self.divisor)
 
     def canonical(self, cin: int, cout: int, stride: int) -> Block:
-        return canonical_expansion(self, cin, cout, stride, self.skip)
+        block = canonical_expansion(self, cin, cout, stride, self.skip)
+        if len(set(self.kernels)) == 1:  # [3, 3] is one depthwise 3x3: splitting it changes nothing
+            block = dataclasses.replace(block, kernel=self.kernels[0])
+        return block
 
     def build(self, cin: int, cout: int, stride: int, drop_path: float = 0.0) -> nn.Module:
         hidden = self.hidden(cin)
         layers: list[nn.Module] = []
         if self.expands:
-            layers.append(ConvNormAct(cin, hidden, 1, act=self.act))
+            layers.append(mixed_conv_norm_act(cin, hidden, (1,) * self.expand_groups, 1, self.act))
         layers += [
-            ConvNormAct(hidden, hidden, self.kernel, stride, groups=hidden, act=self.act),
+            mixed_conv_norm_act(hidden, hidden, self.kernels, stride, self.act, depthwise=True),
             se_module(self.se, cin, hidden),
-            ConvNormAct(hidden, cout, 1, act=Activation.NONE),
+            mixed_conv_norm_act(hidden, cout, (1,) * self.project_groups, 1, Activation.NONE),
         ]
         body = nn.Sequential(*layers)
         if self.skip and stride == 1 and cin == cout:
@@ -125,12 +167,12 @@ class MBConv(Block):
 
     def cost(self, x: Shape, cout: int, stride: int) -> tuple[Cost, Shape]:
         hidden = self.hidden(x.c)
-        total, y = costs.conv(x, hidden, 1) if self.expands else (costs.ZERO, x)
-        dw, y = costs.conv(y, hidden, self.kernel, stride, groups=hidden)
+        total, y = costs.mixed_conv(x, hidden, (1,) * self.expand_groups) if self.expands else (costs.ZERO, x)
+        dw, y = costs.mixed_conv(y, hidden, self.kernels, stride, depthwise=True)
         total += dw
         if self.se is not None:
             total += costs.squeeze_excite(hidden, self.se.squeezed(x.c, hidden))
-        project, z = costs.conv(y, cout, 1)
+        project, z = costs.mixed_conv(y, cout, (1,) * self.project_groups)
         return total + project, z
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from nas.blocks import Activation, SEBase, SqueezeExcite
 from nas.blocks.conv import Conv, NormAct, Pool, PoolMode
 from nas.blocks.mbconv import FusedMBConv, MBConv
 from nas.blocks.separable import Separable
+from nas.errors import SpecError
 from tests.strategies._case import BlockCase
 
 HIDDEN_ACTS = st.sampled_from([a for a in Activation if a not in (Activation.SIGMOID, Activation.HSIGMOID)])
@@ -84,16 +86,38 @@ def _expansion(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
+KERNELS = st.sampled_from([1, 3, 5, 7, 9, 11])
+GROUPS = st.sampled_from([1, 1, 2, 3, 4])
+
+
+def _mixnet_options(draw: st.DrawFn, expands: bool) -> dict[str, object]:
+    """MixConv kernels (one to four, repeats allowed) and grouped 1x1 convs, or neither."""
+    if draw(st.booleans()):
+        return {"kernel": draw(KERNELS)}
+    return {
+        "kernel": tuple(draw(st.lists(KERNELS, min_size=1, max_size=4))),
+        "expand_groups": draw(GROUPS) if expands else 1,
+        "project_groups": draw(GROUPS),
+    }
+
+
 @st.composite
 def mbconv(draw: st.DrawFn) -> BlockCase:
+    expansion = _expansion(draw)
+    expands = "mid" in expansion or expansion["expand"] != 1.0
     block = MBConv(
-        kernel=draw(st.sampled_from([1, 3, 5, 7, 9, 11])),
         act=draw(HIDDEN_ACTS),
         se=draw(squeeze_excite()),
         skip=draw(st.booleans()),
-        **_expansion(draw),
+        **_mixnet_options(draw, expands),
+        **expansion,
     )
-    return BlockCase(block, draw(channels), draw(channels), draw(strides), draw(sizes))
+    case = BlockCase(block, draw(channels), draw(channels), draw(strides), draw(sizes))
+    try:  # as many channels as groups; uneven splits (the remainder to the first group) are drawn too
+        block.check(case.cin, case.out, case.stride)
+    except SpecError:
+        assume(False)
+    return case
 
 
 @st.composite
