@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -114,7 +113,7 @@ def table(preset: str, args: argparse.Namespace) -> list[str]:
 
 
 def write_report(presets: list[str], args: argparse.Namespace) -> None:
-    machine = f"{platform.machine()}, {device_name()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    machine = f"{platform.machine()}, {device_name('cpu')}, torch {torch.__version__}"
     lines = [
         "# The papers' searches as outcomes on the proxy",
         "",
