@@ -83,4 +83,6 @@ def _text(value: Any) -> str:
         return "-"
     if isinstance(value, enum.Enum):
         return str(value.value)
+    if isinstance(value, tuple):  # MixConv's kernels, one per channel group: 3/5/7
+        return "/".join(map(str, value))
     return str(value)

@@ -274,3 +274,8 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path: Path, setup: str, mes
     assert result.stderr.startswith(message.format(d=tmp_path)), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (target / "report.html").exists()
+
+
+def test_structure_shows_mixconv_kernels_per_group() -> None:
+    kernels = {r.kernel for r in structure(zoo.get("mixnet_m"))}
+    assert "3/5/7" in kernels and not any("(" in k for k in kernels)
