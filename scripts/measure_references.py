@@ -60,6 +60,25 @@ REFERENCES: dict[str, tuple[str, str, dict[str, object], int]] = {
     "xception": ("timm", "legacy_xception", {}, 299),
     "vovnet19_dw": ("timm", "ese_vovnet19b_dw", {}, 224),
     "mixnet_m": ("timm", "mixnet_m", {}, 224),
+    # Each at timm's own input size (its pretrained config), the resolution its paper evaluates at.
+    **{
+        name: ("timm", name, {}, resolution)
+        for name, resolution in [
+            ("mixnet_s", 224),
+            ("mobilenetv3_large_100", 224),
+            ("mobilenetv4_conv_small", 224),
+            ("mobilenetv4_conv_medium", 256),
+            ("tf_efficientnet_lite0", 224),
+            ("tf_efficientnet_lite1", 240),
+            ("regnetx_002", 224),
+            ("regnety_008", 224),
+            ("lcnet_075", 224),
+            ("lcnet_100", 224),
+            ("tinynet_a", 192),
+            ("tinynet_c", 184),
+            ("tf_efficientnetv2_b0", 192),
+        ]
+    },
 }
 
 

@@ -19,7 +19,9 @@ NAMES = (
     + " ".join(f"efficientnet_b{i}" for i in range(8))
     + " shufflenet_v1 shufflenet_v2_x0_5 shufflenet_v2_x1_0 shufflenet_v2_x1_5 shufflenet_v2_x2_0"
     " squeezenet1_0 squeezenet1_1 ghostnet xception resnet18 resnet50 resnext50_32x4d densenet121"
-    " vovnet19_dw vgg16 alexnet googlenet mixnet_m"
+    " vovnet19_dw vgg16 alexnet googlenet mixnet_m mixnet_s mobilenetv3_large_100 mobilenetv4_conv_small"
+    " mobilenetv4_conv_medium tf_efficientnet_lite0 tf_efficientnet_lite1 regnetx_002 regnety_008"
+    " lcnet_075 lcnet_100 tinynet_a tinynet_c tf_efficientnetv2_b0"
 ).split()
 
 
