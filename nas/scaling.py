@@ -56,10 +56,12 @@ def scale_resolution(resolution: int, multiplier: float) -> int:
 @dataclass(frozen=True)
 class Coefficients(Record):
     """Multipliers for width and depth, and the absolute input resolution and dropout they go with; and
-    how a family rounds them: EfficientNet's way by default (widths to multiples of 8, depths up, stem
-    and head scaled). Other families keep their stem (TinyNet) or the 1280 features their classifier
-    reads (torchvision's MnasNet, timm's TinyNet and MobileNetV3), round widths to another divisor
-    (GhostNet: 4) or depths to the nearest (TinyNet)."""
+    how a family rounds them (the fields of :data:`RULES`): EfficientNet's way by default (widths to
+    multiples of 8, depths up, stem and head scaled). Other families keep their stem (TinyNet,
+    EfficientNet-Lite) or the 1280 features their classifier reads (torchvision's MnasNet, timm's
+    TinyNet, EfficientNet-Lite and MobileNetV3), keep the repeats of their first and last stage
+    (EfficientNet-Lite), round widths to another divisor (GhostNet: 4) or depths to the nearest
+    (TinyNet)."""
 
     width: float = 1.0
     depth: float = 1.0
@@ -72,6 +74,9 @@ class Coefficients(Record):
     # The width of the features the classifier reads (timm's num_features) kept: the head's hidden
     # layers, or its conv when it has none; a conv before hidden layers (MobileNetV3's 960) still scales.
     fixed_head: bool = False
+    # The first and last stage keep their repeats (timm's fix_first_last: EfficientNet-Lite's single
+    # blocks at either end, which the TFLite models keep for quantization); the stages between scale.
+    fixed_first_last: bool = False
 
     def validate(self) -> None:
         check_range("width", self.width, 0.0, low_open=True)
@@ -84,6 +89,11 @@ class Coefficients(Record):
         if self.min_width is not None:
             check_range("min_width", self.min_width, 1)
 
+
+# The fields of Coefficients that are multipliers (the zoo's ``scaled: {coefficients: ...}``); the
+# others are a family's rounding rules, given beside them.
+MULTIPLIERS = ("width", "depth", "resolution", "dropout")
+RULES = tuple(f.name for f in dataclasses.fields(Coefficients) if f.name not in MULTIPLIERS)
 
 # Width, depth, resolution, dropout of the released EfficientNets: Tan & Le (2019), and the
 # efficientnet_params table of the official TensorFlow code, which torchvision reproduces.
@@ -169,7 +179,8 @@ def scale_head(
 def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -> ArchSpec:
     """``spec`` scaled: every width (stem, stages, block channel options, head) by ``width``, every
     stage's repeats by ``depth`` (the stem is not repeated), and the resolution and dropout replaced;
-    the stem's or head's widths are kept where the coefficients fix them.
+    the stem's or head's widths, or the first and last stage's repeats, are kept where the coefficients
+    fix them.
 
     A new spec; ``spec`` itself is frozen and never modified.
     """
@@ -180,7 +191,8 @@ def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -
         spec,
         stem=tuple(scale_stage(s, stem_width, 1.0, **rounding) for s in spec.stem),
         stages=tuple(
-            scale_stage(s, c.width, c.depth, rounding=c.depth_rounding, **rounding) for s in spec.stages
+            scale_stage(s, c.width, depth, rounding=c.depth_rounding, **rounding)
+            for s, depth in zip(spec.stages, _stage_depths(c, len(spec.stages)), strict=True)
         ),
         head=scale_head(spec.head, c.width, c.dropout, fixed=c.fixed_head, **rounding),
         name=name or spec.name,
@@ -188,11 +200,19 @@ def scale(spec: ArchSpec, coefficients: Coefficients, name: str | None = None) -
     )
 
 
+def _stage_depths(c: Coefficients, stages: int) -> list[float]:
+    """The depth multiplier of each stage: 1 at either end where ``fixed_first_last`` keeps them."""
+    ends = {0, stages - 1} if c.fixed_first_last else set()
+    return [1.0 if i in ends else c.depth for i in range(stages)]
+
+
 __all__ = [
     "ALPHA",
     "BETA",
     "EFFICIENTNET",
     "GAMMA",
+    "MULTIPLIERS",
+    "RULES",
     "Coefficients",
     "DepthRounding",
     "compound",

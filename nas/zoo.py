@@ -1,8 +1,18 @@
 """The handcrafted networks of the lightweight-CNN literature, as specs stored in ``conf/arch/NAME.yaml``.
 
-A zoo file is either a spec, or a scaled one: ``scaled: {base: efficientnet_b0, coefficients: b3}`` with
-an optional ``name`` and batch-norm settings ``bn`` (see :class:`nas.blocks.BatchNorm`), which is the base
-scaled by :data:`nas.scaling.EFFICIENTNET` (EfficientNet B1-B7 are not written by hand).
+A zoo file is either a spec, or a scaled one (:func:`nas.scaling.scale`), which is how published
+variants are derived from their base rather than written by hand::
+
+    scaled:
+      base: efficientnet_b0            # a zoo network
+      coefficients: b3                 # a published EfficientNet set (nas.scaling.EFFICIENTNET), or
+                                       # {width, depth, resolution, dropout}
+      depth_rounding: round            # the family's rounding rules (nas.scaling.RULES), optional:
+      fixed_stem: true                 # divisor, min_width, depth_rounding, fixed_stem, fixed_head,
+                                       # fixed_first_last
+
+with an optional ``name`` and batch-norm settings ``bn`` (see :class:`nas.blocks.BatchNorm`) beside
+``scaled``. EfficientNet B1-B7, TinyNet and EfficientNet-Lite1 are made this way.
 """
 
 from __future__ import annotations
@@ -50,12 +60,43 @@ def from_data(data: Mapping[str, Any]) -> ArchSpec:
     if unknown:
         raise SpecError("", f"unknown key {unknown[0]!r} beside 'scaled'; expected name or bn")
     scaled = data["scaled"]
-    if not isinstance(scaled, Mapping) or set(scaled) != {"base", "coefficients"}:
-        raise SpecError("scaled", "expected {base: ZOO_NAME, coefficients: b0..b7}")
-    check_one_of("scaled.coefficients", scaled["coefficients"], scaling.EFFICIENTNET)
-    base = get(str(scaled["base"]))
-    spec = scaling.scale(base, scaling.EFFICIENTNET[scaled["coefficients"]], name=data.get("name"))
+    if not isinstance(scaled, Mapping):
+        raise SpecError("scaled", f"expected a mapping {{base: ZOO_NAME, coefficients: ...}}; got {scaled!r}")
+    coefficients = _coefficients(scaled)
+    try:
+        base = get(str(scaled["base"]))
+    except SpecError as err:  # an unknown name is this file's error; one inside the base file is the base's
+        raise (SpecError("scaled.base", err.message) if err.path == "arch" else err) from None
+    spec = scaling.scale(base, coefficients, name=data.get("name"))
     return spec.replace(bn=BatchNorm.from_data(data["bn"], "bn")) if "bn" in data else spec
+
+
+def _coefficients(scaled: Mapping[str, Any]) -> scaling.Coefficients:
+    """The coefficients of a ``scaled:`` entry: a published set or the multipliers, and the rules."""
+    keys = ("base", "coefficients", *scaling.RULES)
+    unknown = sorted(set(scaled) - set(keys))
+    if unknown:
+        raise SpecError("scaled", f"unknown key {unknown[0]!r}; expected one of {', '.join(keys)}")
+    for key in ("base", "coefficients"):
+        if key not in scaled:
+            raise SpecError("scaled", f"missing required key {key!r}")
+    given = scaled["coefficients"]
+    if isinstance(given, Mapping):
+        extra = sorted(set(given) - set(scaling.MULTIPLIERS))
+        if extra:
+            where = " (a rounding rule: give it beside coefficients)" if extra[0] in scaling.RULES else ""
+            raise SpecError(
+                "scaled.coefficients",
+                f"unknown key {extra[0]!r}; expected {', '.join(scaling.MULTIPLIERS)}{where}",
+            )
+        coefficients = scaling.Coefficients.from_data(given, "scaled.coefficients")
+    else:
+        check_one_of("scaled.coefficients", given, scaling.EFFICIENTNET)
+        coefficients = scaling.EFFICIENTNET[given]
+    try:
+        return coefficients.replace(**{key: scaled[key] for key in scaling.RULES if key in scaled})
+    except SpecError as err:
+        raise err.within("scaled") from None
 
 
 def _load_file(path: Path) -> ArchSpec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -10,7 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nas import count_cost, dump_spec, zoo
-from nas.scaling import EFFICIENTNET, Coefficients, DepthRounding, compound, scale, scale_depth, scale_width
+from nas.errors import SpecError
+from nas.scaling import (
+    EFFICIENTNET,
+    RULES,
+    Coefficients,
+    DepthRounding,
+    compound,
+    scale,
+    scale_depth,
+    scale_width,
+)
 
 
 @given(st.integers(1, 2048), st.floats(0.25, 4.0).filter(lambda m: m != 1.0))
@@ -108,3 +119,104 @@ def test_a_fixed_stem_and_head_keep_their_widths() -> None:
     assert spec.head.conv is not None and spec.head.conv.out == scale_width(960, 0.75)
     assert [s.out for s in spec.stages] == [scale_width(s.out, 0.75) for s in base.stages]
     assert scale(base, Coefficients(width=0.75)).stem[0].out == scale_width(16, 0.75)
+
+
+def test_tinynet_derives_from_b0_with_repeats_rounded_to_the_nearest() -> None:
+    # timm 1.0.31 _gen_tinynet: B0's blocks, depth 1.2 rounded (not ceiled), stem and head kept.
+    base, tinynet_a = zoo.get("efficientnet_b0"), zoo.get("tinynet_a")
+    rules = {"depth_rounding": DepthRounding.ROUND, "fixed_stem": True, "fixed_head": True}
+    assert scale(base, Coefficients(1.0, 1.2, 192, **rules), name="tinynet_a") == tinynet_a
+    assert [s.repeats for s in tinynet_a.stages] == [round(s.repeats * 1.2) for s in base.stages]
+    ceiled = scale(base, Coefficients(1.0, 1.2, 192, **(rules | {"depth_rounding": DepthRounding.CEIL})))
+    assert [s.repeats for s in ceiled.stages] == [math.ceil(s.repeats * 1.2) for s in base.stages]
+    assert count_cost(ceiled).macs > count_cost(tinynet_a).macs  # 1.2 and 2.4 round down, ceil up
+
+
+def test_tinynet_c_keeps_its_stem_and_the_features_its_classifier_reads() -> None:
+    base, tinynet_c = zoo.get("efficientnet_b0"), zoo.get("tinynet_c")
+    assert tinynet_c.stem[0].out == base.stem[0].out == 32  # timm's fix_stem, not 0.54 * 32 -> 16
+    assert tinynet_c.head.conv is not None and tinynet_c.head.conv.out == 1280
+    assert [s.out for s in tinynet_c.stages] == [scale_width(s.out, 0.54) for s in base.stages]
+    unfixed = scale(base, Coefficients(0.54, 0.85, 184, depth_rounding=DepthRounding.ROUND))
+    assert unfixed.stem[0].out == scale_width(32, 0.54) == 16
+    assert unfixed.head.conv is not None and unfixed.head.conv.out == scale_width(1280, 0.54)
+
+
+def test_efficientnet_lite_keeps_its_first_and_last_stage_repeats() -> None:
+    # timm 1.0.31 _gen_efficientnet_lite: decode_arch_def(..., fix_first_last=True); Lite1 has B1's
+    # coefficients, whose depth 1.1 would ceil the single blocks at either end to 2.
+    base, lite1 = zoo.get("tf_efficientnet_lite0"), zoo.get("tf_efficientnet_lite1")
+    rules = Coefficients(fixed_stem=True, fixed_head=True, fixed_first_last=True)
+    b1 = EFFICIENTNET["b1"]
+    derived = scale(base, b1.replace(**{k: getattr(rules, k) for k in RULES}), name=lite1.name)
+    assert derived == lite1
+    assert [s.repeats for s in lite1.stages] == [1, 3, 3, 4, 4, 5, 1]
+    assert [s.repeats for s in scale(base, b1).stages] == [2, 3, 3, 4, 4, 5, 2]
+    assert (lite1.bn, lite1.padding) == (base.bn, base.padding)  # TensorFlow's eps and padding carry over
+
+
+def test_a_single_stage_is_both_first_and_last() -> None:
+    one = dataclasses.replace(zoo.get("efficientnet_b0"), stages=zoo.get("efficientnet_b0").stages[1:2])
+    assert scale(one, Coefficients(depth=2.0, fixed_first_last=True)).stages[0].repeats == 2  # kept
+
+
+def test_coefficients_name_the_bad_field() -> None:
+    with pytest.raises(SpecError, match=r"^divisor: expected a value >= 1; got 0$"):
+        Coefficients(divisor=0)
+    with pytest.raises(SpecError, match=r"^depth_rounding: expected one of 'ceil', 'round'; got 'floor'$"):
+        Coefficients(depth_rounding="floor")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match=r"^fixed_first_last: expected true or false; got 1$"):
+        Coefficients(fixed_first_last=1)  # type: ignore[arg-type]
+
+
+def test_the_zoo_scaled_form_takes_multipliers_and_rules() -> None:
+    data = {
+        "name": "tiny",
+        "scaled": {
+            "base": "efficientnet_b0",
+            "coefficients": {"width": 0.54, "depth": 0.85, "resolution": 184},
+            "depth_rounding": "round",
+            "fixed_stem": True,
+            "fixed_head": True,
+        },
+    }
+    assert zoo.from_data(data) == dataclasses.replace(zoo.get("tinynet_c"), name="tiny")
+    named = {"scaled": {"base": "efficientnet_b0", "coefficients": "b3", "divisor": 16}}
+    assert all(s.out % 16 == 0 for s in zoo.from_data(named).stages)
+    assert zoo.from_data({"scaled": {"base": "efficientnet_b0", "coefficients": "b3"}}) == zoo.get(
+        "efficientnet_b3"
+    ).replace(name="efficientnet_b0")
+
+
+@pytest.mark.parametrize(
+    ("scaled", "message"),
+    [
+        ({"base": "efficientnet_b0", "coefficients": "b9"}, "scaled.coefficients: expected one of 'b0'"),
+        ({"base": "efficientnet_b0"}, "scaled: missing required key 'coefficients'"),
+        ({"base": "mobilenet_v9", "coefficients": "b1"}, "scaled.base: unknown network 'mobilenet_v9'"),
+        (
+            {"base": "efficientnet_b0", "coefficients": "b1", "fix_stem": True},
+            "scaled: unknown key 'fix_stem'; expected one of base, coefficients, divisor",
+        ),
+        (
+            {"base": "efficientnet_b0", "coefficients": {"width": 0.5, "fixed_stem": True}},
+            "scaled.coefficients: unknown key 'fixed_stem'; .* give it beside coefficients",
+        ),
+        (
+            {"base": "efficientnet_b0", "coefficients": {"width": -1}},
+            r"scaled.coefficients.width: expected a value > 0.0; got -1",
+        ),
+        (
+            {"base": "efficientnet_b0", "coefficients": "b1", "depth_rounding": "floor"},
+            "scaled.depth_rounding: expected one of 'ceil', 'round'; got 'floor'",
+        ),
+        (
+            {"base": "efficientnet_b0", "coefficients": "b1", "min_width": 0},
+            "scaled.min_width: expected a value >= 1; got 0",
+        ),
+        ("efficientnet_b0", "scaled: expected a mapping"),
+    ],
+)
+def test_the_zoo_scaled_form_names_the_bad_field(scaled: object, message: str) -> None:
+    with pytest.raises(SpecError, match=f"^{message}"):
+        zoo.from_data({"scaled": scaled})
