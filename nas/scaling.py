@@ -16,7 +16,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from nas.arch import ArchSpec, ConvHead, Dense, HeadSpec, StageSpec
+from nas.arch import ArchSpec, ConvHead, HeadSpec, StageSpec
 from nas.blocks import Block, make_divisible
 from nas.records import Record, check_range
 
@@ -170,7 +170,7 @@ def scale_head(
     conv = None
     if head.conv is not None:
         conv = ConvHead(scaled(head.conv.out, fixed and not head.hidden), head.conv.act)
-    hidden = tuple(Dense(scaled(d.out, fixed), d.act, d.dropout) for d in head.hidden)
+    hidden = tuple(d.replace(out=scaled(d.out, fixed)) for d in head.hidden)
     return dataclasses.replace(
         head, conv=conv, hidden=hidden, dropout=head.dropout if dropout is None else dropout
     )

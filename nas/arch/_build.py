@@ -31,7 +31,10 @@ class Head(nn.Module):
         layers: list[nn.Module] = []
         features = channels * head.pool_size * head.pool_size
         for dense in head.hidden:
-            layers += [nn.Dropout(dense.dropout), nn.Linear(features, dense.out), dense.act.module()]
+            layers += [nn.Dropout(dense.dropout), nn.Linear(features, dense.out, bias=dense.bias)]
+            if dense.norm:
+                layers.append(nn.BatchNorm1d(dense.out))
+            layers.append(dense.act.module())
             features = dense.out
         layers += [nn.Dropout(head.dropout), nn.Linear(features, num_classes)]
         # Dropout stays even at rate 0: a rate is a training setting, and the weights' names must not
@@ -89,13 +92,14 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.kaiming_normal_(m.weight, mode="fan_out")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
             bound = 1.0 / m.out_features**0.5
             nn.init.uniform_(m.weight, -bound, bound)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:  # a head layer with batch norm after it has none
+                nn.init.zeros_(m.bias)
 
 
 __all__ = ["Activation", "Head", "Network", "build_model"]

@@ -41,7 +41,9 @@ def head_cost(head: HeadSpec, x: Shape, num_classes: int) -> tuple[Cost, Shape]:
         return total + classifier, Shape(num_classes, 1, 1)
     features = x.c * head.pool_size * head.pool_size
     for dense in head.hidden:
-        total += costs.linear(features, dense.out)
+        total += costs.linear(features, dense.out, bias=dense.bias)
+        if dense.norm:
+            total += costs.norm(dense.out)
         features = dense.out
     return total + costs.linear(features, num_classes), Shape(num_classes, 1, 1)
 

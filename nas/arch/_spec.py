@@ -113,11 +113,19 @@ class ConvHead(Record):
 
 @dataclass(frozen=True)
 class Dense(Record):
-    """A hidden fully connected layer with bias, after pooling; ``dropout`` is applied before it."""
+    """A hidden fully connected layer after pooling; ``dropout`` is applied before it.
+
+    ``bias: false, norm: true`` is MobileNetV4's and FBNetV3's head (timm's ``head_norm``): a 1x1 conv
+    without bias on the pooled 1x1 map, batch norm, activation, which on a vector is this layer (the
+    spec's ``bn`` settings apply to its batch norm as to any other). At the defaults (bias, no norm) it
+    is the fully connected layer of MobileNetV3, VGG and AlexNet, and dumps as before.
+    """
 
     out: int
     act: Activation = Activation.RELU
     dropout: float = 0.0
+    bias: bool = True
+    norm: bool = False  # batch norm between the layer and its activation
 
     def validate(self) -> None:
         check_range("out", self.out, 1)

@@ -18,6 +18,7 @@ from nas.blocks.mbconv import FusedMBConv, MBConv
 from nas.blocks.resnet import BasicBlock, Bottleneck
 from nas.blocks.separable import Separable
 from nas.blocks.shufflenet import ShuffleV1, ShuffleV2
+from nas.blocks.uib import UIB
 from nas.blocks.vovnet import OSA
 from nas.blocks.xception import XceptionBlock
 
@@ -30,6 +31,7 @@ BLOCKS: dict[str, type[Block]] = {
         Separable,
         MBConv,
         FusedMBConv,
+        UIB,
         ShuffleV1,
         ShuffleV2,
         Fire,
@@ -48,6 +50,7 @@ BLOCKS: dict[str, type[Block]] = {
 __all__ = [
     "BLOCKS",
     "OSA",
+    "UIB",
     "Activation",
     "BasicBlock",
     "BatchNorm",

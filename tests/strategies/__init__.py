@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tests.strategies import _core, _resnet_dense_inception, _shuffle_fire_ghost, _xception_vovnet
+from tests.strategies import _core, _resnet_dense_inception, _shuffle_fire_ghost, _uib, _xception_vovnet
 from tests.strategies._arch import arch_specs as _arch_specs
 from tests.strategies._case import BlockCase
 
 STRATEGIES: dict[str, st.SearchStrategy[BlockCase]] = {
     **_core.STRATEGIES,
+    **_uib.STRATEGIES,
     **_shuffle_fire_ghost.STRATEGIES,
     **_resnet_dense_inception.STRATEGIES,
     **_xception_vovnet.STRATEGIES,

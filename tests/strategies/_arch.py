@@ -21,9 +21,15 @@ def heads(draw: st.DrawFn) -> HeadSpec:
     conv = draw(st.none() | st.builds(ConvHead, out=st.integers(4, 64), act=ACTS))
     if draw(st.integers(0, 4)) == 0:
         return HeadSpec(conv=conv, classifier=Classifier.CONV, classifier_act=draw(ACTS), dropout=0.1)
-    hidden = draw(
-        st.lists(st.builds(Dense, out=st.integers(4, 32), act=ACTS, dropout=st.just(0.1)), max_size=2)
+    dense = st.builds(
+        Dense,
+        out=st.integers(4, 32),
+        act=ACTS,
+        dropout=st.just(0.1),
+        bias=st.booleans(),
+        norm=st.booleans(),  # MobileNetV4's head: no bias, batch norm
     )
+    hidden = draw(st.lists(dense, max_size=2))
     return HeadSpec(
         conv=conv,
         pool=draw(st.sampled_from(list(PoolMode))),
