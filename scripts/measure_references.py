@@ -2,9 +2,12 @@
 
 Run it in a scratch environment that has torchvision and timm (neither is a dependency):
 
-    python -m venv /tmp/ref && /tmp/ref/bin/pip install torch==2.14.1 torchvision==0.29.1 timm
-    /tmp/ref/bin/python scripts/measure_references.py            # every reference
-    /tmp/ref/bin/python scripts/measure_references.py mixnet_m   # only these; the others stay as they are
+    python3.11 -m venv .ref && .ref/bin/pip install torch==2.14.1 torchvision==0.29.1 timm==1.0.31
+    .ref/bin/python scripts/measure_references.py            # every reference
+    .ref/bin/python scripts/measure_references.py mixnet_m   # only these; the others stay as they are
+
+scripts/reference_equivalence.py then checks, in the same environment, that each network computes the
+same function as its reference (not only the same counts).
 
 Parameters are ``sum(p.numel())``; MACs are ``FlopCounterMode`` FLOPs / 2, batch 1, eval mode, at the
 resolution of our spec (the paper's). It imports nothing from this project, so that the figures it
@@ -77,6 +80,16 @@ REFERENCES: dict[str, tuple[str, str, dict[str, object], int]] = {
             ("tinynet_a", 192),
             ("tinynet_c", 184),
             ("tf_efficientnetv2_b0", 192),
+            # Variants the zoo derives from a base by nas.scaling alone (a scaled: file).
+            ("mixnet_l", 224),
+            ("mobilenetv3_large_075", 224),
+            ("tf_efficientnet_lite2", 260),
+            ("tf_efficientnet_lite4", 380),
+            ("lcnet_050", 224),
+            ("lcnet_150", 224),
+            ("tinynet_b", 188),
+            ("tinynet_d", 152),
+            ("tinynet_e", 106),
         ]
     },
 }

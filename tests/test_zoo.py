@@ -23,6 +23,9 @@ NAMES = (
     " vovnet19_dw vgg16 alexnet googlenet mixnet_m mixnet_s mobilenetv3_large_100 mobilenetv4_conv_small"
     " mobilenetv4_conv_medium tf_efficientnet_lite0 tf_efficientnet_lite1 regnetx_002 regnety_008"
     " lcnet_075 lcnet_100 tinynet_a tinynet_c tf_efficientnetv2_b0"
+    # derived from a base by scaling alone
+    " mixnet_l mobilenetv3_large_075 tf_efficientnet_lite2 tf_efficientnet_lite4 lcnet_050 lcnet_150"
+    " tinynet_b tinynet_d tinynet_e"
 ).split()
 
 

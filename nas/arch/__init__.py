@@ -1,6 +1,7 @@
 """A network: its spec (:class:`ArchSpec`, validated on construction), its exact cost from the spec alone
 (:func:`count_cost`, :func:`cost_table`), its PyTorch module (:func:`build_model`), and the cost of a built
-module by running it (:func:`measure_cost`) or of any module a user brings (:func:`profile_model`).
+module by running it (:func:`measure_cost`) or of any module a user brings (:func:`profile_model`), and
+another implementation's weights loaded into it (:func:`copy_weights`).
 
 One walk over a network (:meth:`ArchSpec.walk`, with :func:`step` for one block) serves the cost model,
 the validation and the search spaces; the block kinds come from :mod:`nas.blocks`, the arithmetic from
@@ -27,6 +28,7 @@ from nas.arch._spec import (
     load_spec,
     step,
 )
+from nas.arch._transfer import WeightMismatch, copy_weights
 
 __all__ = [
     "ArchSpec",
@@ -41,7 +43,9 @@ __all__ = [
     "Network",
     "StageSpec",
     "Step",
+    "WeightMismatch",
     "build_model",
+    "copy_weights",
     "cost_table",
     "count_cost",
     "dump_spec",
