@@ -58,6 +58,18 @@ def check_range(
         raise SpecError(name, f"expected a value {want}; got {_show(value)}")
 
 
+def check_keys(
+    path: str, data: Mapping[str, Any], allowed: Sequence[str], required: Iterable[str] = ()
+) -> None:
+    """Strict keys: the first unknown key (in the data's order), then the first missing required one."""
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        raise SpecError(path, f"unknown key {_show(unknown[0])}; expected one of {', '.join(allowed)}")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise SpecError(path, f"missing required key {_show(missing[0])}")
+
+
 def check_divisible(name: str, value: int, divisor: int, what: str) -> None:
     if value % divisor:
         raise SpecError(name, f"{value} channels are not divisible by {what} ({divisor})")
@@ -89,19 +101,13 @@ class Record:
             return data
         if not isinstance(data, Mapping):
             raise SpecError(path, f"expected a mapping; got {_type_name(data)}")
-        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        unknown = [k for k in data if k not in names]
-        if unknown:
-            raise SpecError(path, f"unknown key {_show(unknown[0])}; expected one of {', '.join(names)}")
-        missing = [
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        required = [
             f.name
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.name not in data
-            and f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
+            for f in fields
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         ]
-        if missing:
-            raise SpecError(path, f"missing required key {_show(missing[0])}")
+        check_keys(path, data, [f.name for f in fields], required)
         try:
             return cls(**data)
         except SpecError as err:

@@ -28,7 +28,7 @@ from nas.arch import ArchSpec, load_spec
 from nas.blocks import BatchNorm
 from nas.errors import SpecError
 from nas.paths import ARCH
-from nas.records import as_plain, check_one_of
+from nas.records import as_plain, check_keys, check_one_of
 
 
 def names() -> list[str]:
@@ -73,13 +73,7 @@ def from_data(data: Mapping[str, Any]) -> ArchSpec:
 
 def _coefficients(scaled: Mapping[str, Any]) -> scaling.Coefficients:
     """The coefficients of a ``scaled:`` entry: a published set or the multipliers, and the rules."""
-    keys = ("base", "coefficients", *scaling.RULES)
-    unknown = sorted(set(scaled) - set(keys))
-    if unknown:
-        raise SpecError("scaled", f"unknown key {unknown[0]!r}; expected one of {', '.join(keys)}")
-    for key in ("base", "coefficients"):
-        if key not in scaled:
-            raise SpecError("scaled", f"missing required key {key!r}")
+    check_keys("scaled", scaled, ("base", "coefficients", *scaling.RULES), ("base", "coefficients"))
     given = scaled["coefficients"]
     if isinstance(given, Mapping):
         extra = sorted(set(given) - set(scaling.MULTIPLIERS))

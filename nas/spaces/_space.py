@@ -34,6 +34,7 @@ from nas.arch import ArchSpec, HeadSpec, StageSpec, head_cost
 from nas.blocks import Block
 from nas.blocks.costs import Shape
 from nas.errors import SpecError
+from nas.records import check_keys
 from nas.scaling import scale_head, scale_resolution, scale_stage
 from nas.spaces._stage import LayerInput, Scaling, StageTemplate, stage_cost, stage_layers
 from nas.spaces._template import Chooser, Label, Node, Pick, parse, refs, resolve, values
@@ -90,12 +91,7 @@ class SearchSpace:
         """Strict: an unknown key, an empty choice or an impossible option is an error naming its path."""
         if not isinstance(data, Mapping):
             raise SpecError("", f"expected a mapping; got {type(data).__name__}")
-        unknown = [k for k in data if k not in _TOP_KEYS]
-        if unknown:
-            raise SpecError("", f"unknown key {unknown[0]!r}; expected one of {', '.join(_TOP_KEYS)}")
-        for key in ("name", "stages"):
-            if key not in data:
-                raise SpecError("", f"missing required key {key!r}")
+        check_keys("", data, _TOP_KEYS, ("name", "stages"))
         stages = data["stages"]
         if not isinstance(stages, list) or not stages:
             raise SpecError("stages", "expected a list of at least one stage")
