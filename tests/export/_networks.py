@@ -48,6 +48,14 @@ stem: [{block: conv, out: 8, stride: 2, act: swish}]
 stages:
 - {block: fused_mbconv, out: 16, repeats: 2, stride: 2, act: swish}
 """,
+    "uib": """
+stem: [{block: conv, out: 16, stride: 2}]
+stages:
+- {block: uib, out: 24, stride: 2, start_dw_kernel: 3, mid_dw_kernel: 5}
+- {block: uib, out: 24, start_dw_kernel: 5, mid_dw_kernel: 0, expand: 2}
+- {block: uib, out: 24, start_dw_kernel: 0, mid_dw_kernel: 0}
+head: {hidden: [{out: 32, bias: false, norm: true, act: relu}]}
+""",
     "shufflenet_v1": """
 stem: [{block: conv, out: 24, stride: 2}]
 stages:
