@@ -12,7 +12,8 @@ variants are derived from their base rather than written by hand::
                                        # fixed_first_last
 
 with an optional ``name`` and batch-norm settings ``bn`` (see :class:`nas.blocks.BatchNorm`) beside
-``scaled``. EfficientNet B1-B7, TinyNet and EfficientNet-Lite1 are made this way.
+``scaled``. EfficientNet B1-B7, TinyNet-A to -E, EfficientNet-Lite1/2/4 and the width variants
+(MixNet-L, MobileNetV3-Large 0.75, PP-LCNet 0.5x/1.5x) are made this way.
 """
 
 from __future__ import annotations
