@@ -154,7 +154,7 @@ def _from_data(data: Any, path: Path) -> LatencyTable:
 
 
 def _entry_data(m: Measurement) -> list[float | int]:
-    return [round(m.median_ms, 5), round(m.mean_ms, 5), round(m.std_ms, 5), round(m.min_ms, 5), m.runs]
+    return [m.median_ms, m.mean_ms, m.std_ms, m.min_ms, m.runs]  # rounded when measured (Measurement.of)
 
 
 def _entry(value: Any) -> Measurement:

@@ -46,11 +46,13 @@ class Measurement:
 
     @classmethod
     def of(cls, times_ms: list[float]) -> Measurement:
+        # Rounded to 10 ns, far below any timer's resolution, as a table stores them: a search that
+        # grows the table predicts from exactly the figures a rerun reads back, so it reruns the same.
         return cls(
-            median_ms=statistics.median(times_ms),
-            mean_ms=statistics.fmean(times_ms),
-            std_ms=statistics.stdev(times_ms) if len(times_ms) > 1 else 0.0,
-            min_ms=min(times_ms),
+            median_ms=round(statistics.median(times_ms), 5),
+            mean_ms=round(statistics.fmean(times_ms), 5),
+            std_ms=round(statistics.stdev(times_ms), 5) if len(times_ms) > 1 else 0.0,
+            min_ms=round(min(times_ms), 5),
             runs=len(times_ms),
         )
 

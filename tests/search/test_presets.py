@@ -53,6 +53,30 @@ def test_efficientnet_b0_preset_trains_over_target_and_repeats(tmp_path: Path) -
     assert "soft target" in summary
 
 
+@pytest.mark.parametrize("name", [p for p in PRESETS if p != "efficientnet_b0"])
+def test_a_latency_preset_reruns_to_the_same_trials_from_the_same_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # A latency target and every trial's latency come from the lookup table: timed once, on the first
+    # run, then read. Two runs that share the table are the same search, trial for trial.
+    monkeypatch.setattr(_predict, "PART_TIME_S", 0.0)
+    monkeypatch.setattr(_predict, "NETWORK_TIME_S", 0.0)
+    published = compose("search", [f"+preset={name}"]).preset.published
+    table = tmp_path / "latency.json"
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for d in runs:
+        d.mkdir()
+        args = [f"+preset={name}", "n_trials=4", "resolution=64", f"baselines=[{published}]",
+                f"latency.table={table}", "latency.calibration=2", "latency.finalists=0"]  # fmt: skip
+        run(config(d, *args), d)
+    a, b = (trials(d) for d in runs)
+    assert len(a) == 4 and sum(r["state"] == "COMPLETE" for r in a) >= 3
+    assert [(r["choices"], r["objective"], r["latency_predicted_ms"]) for r in a] == [
+        (r["choices"], r["objective"], r["latency_predicted_ms"]) for r in b
+    ]
+    assert (runs[0] / "best_arch.yaml").read_text() == (runs[1] / "best_arch.yaml").read_text()
+
+
 def test_a_latency_target_is_the_named_networks_predicted_latency(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
