@@ -27,12 +27,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from nas.cli import exits_on_usage_error, hydra_argv
 from nas.paths import CONF
-from nas.scale._family import Member, largest_phi, match_multiplier, plan_family, single, train_family
+from nas.scale._family import SINGLE, Member, largest_phi, match_multiplier, plan_family, single, train_family
 from nas.scale._grid import GridChoice, GridPoint, choose, grid_points, run_grid
 from nas.scale._outputs import Outcome, write_outputs
 from nas.scale._plan import Plan, load_base, plan_from_config
 from nas.scale._proxy import ProxyTrainer, proxy_resolution, training_seed
-from nas.scale._readme import phi_sentence
+from nas.scale._readme import PhiDecision, decide, phi_sentence
 from nas.search import proxy_task
 from nas.stats import Paired, Verdict, paired
 
@@ -82,14 +82,17 @@ def main() -> None:
 
 
 __all__ = [
+    "SINGLE",
     "GridChoice",
     "GridPoint",
     "Member",
     "Paired",
+    "PhiDecision",
     "Plan",
     "ProxyTrainer",
     "Verdict",
     "choose",
+    "decide",
     "grid_points",
     "largest_phi",
     "load_base",

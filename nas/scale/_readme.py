@@ -8,6 +8,7 @@ from __future__ import annotations
 import platform
 import statistics
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -275,25 +276,53 @@ def _budget(outcome: Outcome) -> list[str]:
 # -- the sentence --------------------------------------------------------------------------------------
 
 
-def phi_sentence(phi: int, accuracy: Mapping[str, Mapping[int, float]]) -> str:
-    """The outcome at ``phi`` in one sentence, from kind -> seed index -> accuracy (compound, width,
-    depth, resolution). The kind of the best mean is compared pair by pair with each other kind."""
+@dataclass(frozen=True)
+class PhiDecision:
+    """What the seeds decide at one φ: the kind of the best mean, and the paired comparison of it with
+    every other kind that finished. ``winner`` is that kind when every comparison excludes 0, else None:
+    a tie (or too little to decide), which two runs agree on when both call it one."""
+
+    best: str | None
+    versus: Mapping[str, Paired]
+    means: Mapping[str, float]
+
+    @property
+    def decided(self) -> bool:
+        return bool(self.versus) and not any(c.verdict is Verdict.ONE_SEED for c in self.versus.values())
+
+    @property
+    def winner(self) -> str | None:
+        won = self.decided and all(c.verdict is Verdict.WIN for c in self.versus.values())
+        return self.best if won else None
+
+
+def decide(accuracy: Mapping[str, Mapping[int, float]]) -> PhiDecision:
+    """The decision at one φ from kind -> seed index -> accuracy (compound, width, depth, resolution)."""
     kinds = [k for k in RIVALS if accuracy.get(k)]
     if "compound" not in kinds or len(kinds) < 2:
-        return f"φ = {phi}: too few finished trainings to compare compound with a single dimension."
+        return PhiDecision(None, {}, {})
     means = {k: statistics.fmean(accuracy[k].values()) for k in kinds}
     best = first_best(kinds, means)  # equal means: compound first, then width, depth, resolution
     versus = {k: c for k in kinds if k != best and (c := paired(accuracy[best], accuracy[k])) is not None}
-    if not versus or any(c.verdict is Verdict.ONE_SEED for c in versus.values()):
-        return _one_seed(phi, best, means)
-    if any(c.verdict is Verdict.LOSS for c in versus.values()):  # only when failed seeds differ
+    return PhiDecision(best, versus, means)
+
+
+def phi_sentence(phi: int, accuracy: Mapping[str, Mapping[int, float]]) -> str:
+    """The outcome at ``phi`` in one sentence, from kind -> seed index -> accuracy (compound, width,
+    depth, resolution). The kind of the best mean is compared pair by pair with each other kind."""
+    d = decide(accuracy)
+    if d.best is None:
+        return f"φ = {phi}: too few finished trainings to compare compound with a single dimension."
+    if not d.decided:
+        return _one_seed(phi, d.best, d.means)
+    if any(c.verdict is Verdict.LOSS for c in d.versus.values()):  # only when failed seeds differ
         return (
-            f"φ = {phi}: no decision: {best} scaling has the best mean, yet another way of scaling is "
+            f"φ = {phi}: no decision: {d.best} scaling has the best mean, yet another way of scaling is "
             "ahead of it on the seeds both finished (some trainings failed; see the table)."
         )
-    if best == "compound":
-        return _compound_best(phi, versus)
-    return _compound_not_best(phi, best, versus)
+    if d.best == "compound":
+        return _compound_best(phi, d.versus)
+    return _compound_not_best(phi, d.best, d.versus)
 
 
 def _compound_best(phi: int, versus: Mapping[str, Paired]) -> str:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nas.scale import Verdict, paired, phi_sentence, training_seed
+from nas.scale import Verdict, decide, paired, phi_sentence, training_seed
 from nas.stats import spread
 
 
@@ -103,3 +103,18 @@ def test_equal_accuracies_in_float32_noise_are_a_tie_not_a_loss() -> None:
     uneven = (acc[1] + acc[3]) / 2  # below acc[2] by about 1e-8
     c = paired({0: uneven, 1: uneven}, {0: acc[2], 1: acc[2]})
     assert c is not None and c.verdict is Verdict.TIE and c.text().startswith("+0.0000 [95% CI +0.0000")
+
+
+def test_a_decision_names_a_winner_only_when_every_interval_excludes_zero() -> None:
+    clear = decide({"compound": shifted(CLEAR), "width": BASE, "resolution": BASE})
+    assert (clear.best, clear.winner, clear.decided) == ("compound", "compound", True)
+    lost = decide({"compound": BASE, "width": BASE, "resolution": shifted(CLEAR)})
+    assert (lost.best, lost.winner) == ("resolution", "resolution")
+    noisy = decide({"compound": {0: 0.72, 1: 0.73, 2: 0.71}, "width": BASE, "depth": shifted(CLEAR)})
+    assert noisy.best == "depth" and noisy.winner == "depth"  # ahead of both, clearly
+    tie = decide({"compound": {0: 0.72, 1: 0.73, 2: 0.71}, "width": BASE})
+    assert tie.best == "width" and tie.decided and tie.winner is None
+    assert tie.versus["compound"].verdict is Verdict.TIE
+    one = decide({"compound": {0: 0.9}, "width": {0: 0.8}})
+    assert (one.best, one.decided, one.winner) == ("compound", False, None)
+    assert decide({"width": BASE}).best is None
