@@ -21,7 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from nas.scale import SINGLE, PhiDecision, decide, paired
+from nas.errors import UsageError
+from nas.scale import SINGLE, PhiDecision, decide, load_base, paired
 
 Accuracy = dict[int, dict[str, dict[int, float]]]  # phi -> kind -> seed index -> val_acc
 
@@ -41,7 +42,12 @@ def run_facts(run_dir: Path) -> tuple[str, str, int]:
     coefficients = yaml.safe_load((run_dir / "coefficients.yaml").read_text())
     config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
     chosen = "/".join(f"{coefficients[k]:g}" for k in ("alpha", "beta", "gamma"))
-    return str(coefficients.get("base", config["base"])), chosen, int(config["seed"])
+    base = str(config["base"])
+    try:  # a spec file's own name (a search's best_arch.yaml), beside its path
+        name = load_base(base).name
+    except UsageError:  # moved or deleted since: the path alone still names it
+        name = base
+    return (name if name == base else f"{name} ({base})"), chosen, int(config["seed"])
 
 
 def words(d: PhiDecision) -> str:
