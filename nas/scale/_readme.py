@@ -291,6 +291,11 @@ class PhiDecision:
         return bool(self.versus) and not any(c.verdict is Verdict.ONE_SEED for c in self.versus.values())
 
     @property
+    def contested(self) -> bool:
+        """Another kind is ahead of the best mean on the seeds both finished (only when trainings failed)."""
+        return any(c.verdict is Verdict.LOSS for c in self.versus.values())
+
+    @property
     def winner(self) -> str | None:
         won = self.decided and all(c.verdict is Verdict.WIN for c in self.versus.values())
         return self.best if won else None
@@ -315,7 +320,7 @@ def phi_sentence(phi: int, accuracy: Mapping[str, Mapping[int, float]]) -> str:
         return f"φ = {phi}: too few finished trainings to compare compound with a single dimension."
     if not d.decided:
         return _one_seed(phi, d.best, d.means)
-    if any(c.verdict is Verdict.LOSS for c in d.versus.values()):  # only when failed seeds differ
+    if d.contested:
         return (
             f"φ = {phi}: no decision: {d.best} scaling has the best mean, yet another way of scaling is "
             "ahead of it on the seeds both finished (some trainings failed; see the table)."

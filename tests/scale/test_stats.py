@@ -118,3 +118,6 @@ def test_a_decision_names_a_winner_only_when_every_interval_excludes_zero() -> N
     one = decide({"compound": {0: 0.9}, "width": {0: 0.8}})
     assert (one.best, one.decided, one.winner) == ("compound", False, None)
     assert decide({"width": BASE}).best is None
+    # failed seeds: the best mean over all seeds trails on the seeds both finished
+    contested = decide({"compound": {0: 0.99, 1: 0.72, 2: 0.74}, "width": {1: 0.80, 2: 0.81}})
+    assert contested.best == "compound" and contested.contested and contested.winner is None
