@@ -20,7 +20,7 @@ from nas.report._content import Report
 from nas.report._html import CSS, latency_cell
 from nas.report._report import REPORT, gather
 from nas.report._source import Source, read_config
-from nas.study import Metric, Status, TrialRecord, hide_password, pareto_front
+from nas.study import Metric, Status, TrialRecord, busy_seconds, hide_password, pareto_front
 from nas.sweep import STUDY_DB, JobEntry, Sweep, read_sweep
 
 SWEEP_REPORT = "sweep.html"
@@ -34,7 +34,7 @@ class JobView:
     entry: JobEntry
     label: str  # its swept overrides
     report: Report | None
-    wall_s: float | None  # from its first trial's start to its last trial's end
+    wall_s: float | None  # while any of its trials ran (busy_seconds), None before one finished
 
     def best(self) -> TrialRecord | None:
         """The job's best network within budget (a baseline when none searched beats it)."""
@@ -68,9 +68,7 @@ def _view(sweep: Sweep, entry: JobEntry, url: str) -> JobView:
     except KeyError:  # listed as started, but its study is not in the storage (yet)
         return JobView(entry, label, None, None)
     trials = study.get_trials(deepcopy=False)
-    starts = [t.datetime_start for t in trials if t.datetime_start]
-    ends = [t.datetime_complete for t in trials if t.datetime_complete]
-    wall = (max(ends) - min(starts)).total_seconds() if starts and ends else None
+    wall = busy_seconds(trials) if any(t.datetime_complete for t in trials) else None
     return JobView(entry, label, gather(study, source), wall)
 
 

@@ -23,7 +23,7 @@ from nas.scale._outcome import Outcome, Summary
 from nas.scale._plot import PLOT
 from nas.scaling import ALPHA, BETA, GAMMA
 from nas.stats import Paired, Verdict, first_best, paired, spread
-from nas.study import describe
+from nas.study import busy_seconds, describe
 
 RIVALS = ("compound", *SINGLE)  # the ways of scaling compared at each φ, compound first on equal means
 
@@ -39,13 +39,10 @@ def machine() -> str:
 
 
 def training_span(outcome: Outcome) -> float:
-    """Seconds from the first trial's start to the last trial's end: the time the results took, also
-    when a later invocation resumed the finished studies and only rewrote the outputs."""
-    trials = [t for s in (outcome.grid, outcome.family) for t in s.trials if t.datetime_complete]
-    if not trials:
-        return 0.0
-    start = min(t.datetime_start or t.datetime_complete for t in trials)
-    return (max(t.datetime_complete for t in trials) - start).total_seconds()
+    """Seconds during which the grid's or the family's trainings ran, also when a later invocation
+    resumed the studies (more seeds, or only rewriting the outputs): the gaps between sittings are
+    not counted."""
+    return busy_seconds(t for s in (outcome.grid, outcome.family) for t in s.trials)
 
 
 def _m(value: int | None) -> str:
@@ -71,8 +68,9 @@ def markdown(outcome: Outcome, grid: list[Summary], family: list[Summary], secon
         "studies are resumed and only these outputs rewritten).",
         "",
         f"- Machine: {machine()}. The grid and the family took **{training_span(outcome) / 60:.1f} "
-        "minutes** of wall time (from the first trial's start to the last one's end, as the studies "
-        f"record them); this invocation of the command {seconds / 60:.1f} minutes.",
+        "minutes** of wall time (while a training ran, from the start and end the studies record for "
+        "each, without the gaps between sittings of a resumed run); this invocation of the command "
+        f"{seconds / 60:.1f} minutes.",
         f"- Base: `{plan.base_arg}`, {base.macs / 1e6:.1f}M MACs and {base.params / 1e6:.2f}M params at "
         f"{plan.base.resolution} px for {plan.num_classes} classes. MACs below are counted the same way "
         "(the paper's FLOPs), at each spec's own resolution.",

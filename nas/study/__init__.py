@@ -6,6 +6,7 @@
   of everything recorded or printed (:func:`hide_password`);
 * one trial's record: :class:`TrialRecord` (read) and :func:`record` (write), the only code that knows the
   names of a trial's attributes;
+* the time a study's trials kept the machine busy (:func:`busy_seconds`);
 * the Pareto front of evaluated trials.
 
 It imports neither Lightning nor Hydra: the search writes studies, and the report, dashboard and
@@ -50,6 +51,7 @@ from nas.study._trial import (
     Attr,
     Status,
     TrialRecord,
+    busy_seconds,
     counts,
     measured_latencies,
     record,
@@ -82,6 +84,7 @@ __all__ = [
     "Metric",
     "Status",
     "TrialRecord",
+    "busy_seconds",
     "counts",
     "describe",
     "distance",

@@ -12,7 +12,7 @@ network among the trained ones.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +219,22 @@ def counts(records: list[TrialRecord]) -> dict[Status, int]:
     """Trials by status, in :class:`Status` order, without the empty ones."""
     found = {s: sum(r.status is s for r in records) for s in Status}
     return {s: n for s, n in found.items() if n}
+
+
+def busy_seconds(trials: Iterable[FrozenTrial]) -> float:
+    """Seconds during which at least one finished trial was running: the union of their start-to-end
+    intervals. The span from the first start to the last end would count the idle gap between two
+    sittings of a resumed study, and trials run side by side would count twice if summed."""
+    spans = sorted(
+        (t.datetime_start, t.datetime_complete) for t in trials if t.datetime_start and t.datetime_complete
+    )
+    total, reached = 0.0, None
+    for start, end in spans:
+        if reached is not None and end <= reached:
+            continue  # inside time already counted
+        total += (end - max(start, reached or start)).total_seconds()
+        reached = end
+    return total
 
 
 def _float(value: Any) -> float | None:

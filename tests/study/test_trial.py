@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import optuna
@@ -16,6 +17,7 @@ from nas.study import (
     Attr,
     Status,
     TrialRecord,
+    busy_seconds,
     counts,
     make_storage,
     mask_config,
@@ -132,3 +134,31 @@ def test_a_study_written_by_release_0_1_0_reads_as_it_wrote_itself(tmp_path: Pat
         assert ("" if row["val_acc"] == "" else float(row["val_acc"])) == r.extra.get("val_acc", "")
     statuses = [r.status for r in records]
     assert statuses.count(Status.OVER_BUDGET) == 1 and statuses.count(Status.PRUNED) == 2
+
+
+def _ran(start_min: float, end_min: float) -> optuna.trial.FrozenTrial:
+    """A finished trial that ran from start_min to end_min minutes after a fixed time."""
+    origin = datetime(2026, 1, 1)
+    t = create_trial(state=TrialState.COMPLETE, value=0.5)
+    t.datetime_start = origin + timedelta(minutes=start_min)
+    t.datetime_complete = origin + timedelta(minutes=end_min)
+    return t
+
+
+def test_busy_seconds_leaves_out_the_gap_between_sittings() -> None:
+    first_sitting = [_ran(0, 10), _ran(10, 25)]
+    resumed_a_day_later = [_ran(1440, 1450)]
+    assert busy_seconds(first_sitting + resumed_a_day_later) == 35 * 60
+
+
+def test_busy_seconds_counts_trials_run_side_by_side_once() -> None:
+    # two workers: 0-10 and 5-20 overlap; 6-8 lies inside both; 30-40 stands alone
+    trials = [_ran(5, 20), _ran(0, 10), _ran(6, 8), _ran(30, 40)]
+    assert busy_seconds(trials) == 30 * 60
+
+
+def test_busy_seconds_skips_a_trial_that_never_finished() -> None:
+    running = create_trial(state=TrialState.COMPLETE, value=0.5)
+    running.datetime_complete = None
+    assert busy_seconds([running, _ran(0, 3)]) == 3 * 60
+    assert busy_seconds([]) == 0.0
