@@ -32,11 +32,13 @@ from nas.paths import CONF
 from nas.search import ranked_trials
 from nas.study import (
     PRESET,
+    Metric,
     TrialRecord,
     distance,
     finalists_of,
     measured_latencies,
     pair,
+    parse_budget,
     trial_records,
     versus,
 )
@@ -86,8 +88,9 @@ def latency_ms(r: TrialRecord, measured: dict[int, float], run_dir: Path) -> flo
 
 def target(budget: str | None) -> str:
     """``400MFLOPs`` as it is; a latency target (the published network's predicted latency) to 0.01 ms."""
-    if budget and budget.endswith("ms"):
-        return f"{float(budget.removesuffix('ms')):.2f} ms, the published network's predicted latency"
+    budgets = parse_budget(budget)
+    if len(budgets) == 1 and budgets[0].metric is Metric.LATENCY:
+        return f"{budgets[0].limit:.2f} ms, the published network's predicted latency"
     return str(budget)
 
 
