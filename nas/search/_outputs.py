@@ -243,7 +243,10 @@ def _summary(
     ranked: list[TrialRecord],
     records: list[TrialRecord],
 ) -> str:
-    states = {s.name.lower(): sum(r.state is s for r in records) for s in TrialState}
+    # A surplus trial is a failure Optuna records but that never ran: counted apart, not as "fail".
+    run = [r for r in records if r.status is not Status.SURPLUS]
+    states = {s.name.lower(): sum(r.state is s for r in run) for s in TrialState}
+    states["surplus, never run"] = len(records) - len(run)
     over = sum(1 for r in records if r.status is Status.OVER_BUDGET)
     lines = [
         f"# Search: space `{search.space.name}`, budget {describe(search.budgets)}",
@@ -279,7 +282,7 @@ def _preset_note(search: Search) -> list[str]:
     p = search.preset
     if p is None:
         return []
-    target = ", ".join(f"{b.label} = {b}" if b.of else str(b) for b in search.budgets) or "none"
+    target = ", ".join(f"{b.label} = {b.text}" if b.of else b.text for b in search.budgets) or "none"
     return [f"- Preset `{p.name}`: the search of {p.paper}; target {target}."]
 
 

@@ -65,6 +65,7 @@ class Status(enum.StrEnum):
     OVER_BUDGET = "over budget"
     PRUNED = "pruned"
     FAILED = "failed"
+    SURPLUS = "surplus"  # started as other workers took the study's last trial; given up, never run
     RUNNING = "running"
     WAITING = "waiting"
 
@@ -105,6 +106,8 @@ def status_of(t: FrozenTrial) -> Status:
         attrs = t.user_attrs
         over = attrs.get(Attr.FEASIBLE.value) is False and not attrs.get(Attr.BASELINE.value)
         return Status.OVER_BUDGET if over else Status.COMPLETE
+    if t.state is TrialState.FAIL and t.user_attrs.get(Attr.SURPLUS.value):
+        return Status.SURPLUS
     return _STATE_STATUS[t.state]
 
 
@@ -253,6 +256,8 @@ def _detail(t: FrozenTrial, status: Status) -> str:
     a = t.user_attrs
     if status is Status.FAILED:
         return str(a.get(Attr.ERROR.value) or "raised an error (no message recorded)")
+    if status is Status.SURPLUS:
+        return "never run: other workers had started the study's last trial first"
     if status is Status.OVER_BUDGET:
         return "rejected from its spec, never built or trained"
     if status is Status.PRUNED:

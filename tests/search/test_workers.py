@@ -23,7 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas import build_model, load_spec
 from nas.search import Evaluator, Heartbeat, ProxyTask, make_storage, run
-from nas.study import journal_path, with_driver
+from nas.study import journal_path, record, with_driver
 from tests.search.test_search import DATA, config
 
 WORKER = [
@@ -173,12 +173,46 @@ def test_local_workers_share_one_study_and_finish_exactly_n_trials(tmp_path: Pat
     )
     study = optuna.load_study(study_name="mnas-300MFLOPs", storage=f"sqlite:///{tmp_path / 'study.db'}")
     complete = study.get_trials(states=(TrialState.COMPLETE,))
-    assert len(complete) == n == len(study.trials)
+    assert len(complete) == n
+    # Both workers may start the last trial at once; the later one yields it, failed and never run.
+    surplus = [t for t in study.trials if t.state is not TrialState.COMPLETE]
+    assert all(t.state is TrialState.FAIL and t.user_attrs["surplus"] and not t.params for t in surplus)
     assert len({t.user_attrs["worker"] for t in complete}) == 2  # both processes ran trials
     assert len({t.user_attrs["sampler_seed"] for t in complete}) == 2  # and sampled apart
     for t in complete:
         _check_whole(t)
-    assert files[-1].name == "summary.md" and f"{n} trials ({n} complete)" in files[-1].read_text()
+    counted = f"{n} complete" + (f", {len(surplus)} surplus, never run" if surplus else "")
+    assert files[-1].name == "summary.md"
+    assert f"{len(study.trials)} trials ({counted})" in files[-1].read_text()
+
+
+def test_the_summary_counts_a_surplus_trial_apart_from_the_failures(tmp_path: Path) -> None:
+    cfg = config(tmp_path, "n_trials=2", "baselines=[]", f"evaluator._target_={__name__}.HalfEvaluator")
+    run(cfg, tmp_path)
+    study = optuna.load_study(study_name="mnas-300MFLOPs", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    given_up = study.ask()  # as a worker that started the last trial a moment after another would
+    record(given_up, surplus=True, error="Surplus: 2 trials were started by other workers first")
+    study.tell(given_up, state=TrialState.FAIL)
+    files = run(cfg, tmp_path)  # the study is finished: nothing runs, the outputs are written again
+    assert "3 trials (2 complete, 1 surplus, never run)" in files[-1].read_text()
+    rows = list(csv.DictReader((tmp_path / "trials.csv").open()))
+    assert [r["state"] for r in rows] == ["COMPLETE", "COMPLETE", "FAIL"]
+    assert rows[2]["error"].startswith("Surplus")
+
+
+class HalfEvaluator(Evaluator):
+    """Every candidate scores 0.5 at once."""
+
+    quality = "val_acc"
+
+    def __init__(self, task: ProxyTask, score: str = "", batch_size: int = 0) -> None:
+        pass
+
+    def evaluate(self, spec, trial) -> float:
+        return 0.5
+
+    def describe(self) -> dict[str, object]:
+        return {"evaluator": "half"}
 
 
 class TwoWorkersEvaluator(Evaluator):

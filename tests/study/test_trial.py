@@ -75,8 +75,10 @@ def test_status_and_quality_say_only_what_was_evaluated() -> None:
     assert screened.status is Status.PRUNED and screened.detail == "screened out (synflow 12.5)"
     failed = TrialRecord.of(frozen(TrialState.FAIL, None, error="Boom: no"))
     assert failed.status == "failed" and failed.detail == "Boom: no"  # a status reads as its word
-    assert counts([over, baseline, done, screened, failed]) == {
-        Status.COMPLETE: 2, Status.OVER_BUDGET: 1, Status.PRUNED: 1, Status.FAILED: 1,
+    surplus = TrialRecord.of(frozen(TrialState.FAIL, None, surplus=True, error="Surplus: 6 trials"))
+    assert surplus.status is Status.SURPLUS and surplus.detail.startswith("never run")
+    assert counts([over, baseline, done, screened, failed, surplus]) == {
+        Status.COMPLETE: 2, Status.OVER_BUDGET: 1, Status.PRUNED: 1, Status.FAILED: 1, Status.SURPLUS: 1,
     }  # fmt: skip
 
 
