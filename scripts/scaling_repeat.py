@@ -51,7 +51,7 @@ def run_facts(run_dir: Path) -> tuple[str, str, int]:
 
 
 def words(d: PhiDecision) -> str:
-    if d.best is None or not d.decided or d.contested:  # as the run's README says: no decision
+    if not d.conclusive:  # as the run's README says: no decision
         return "no decision"
     if d.winner is not None:
         return f"**{d.winner}** wins"
@@ -120,7 +120,7 @@ def compare(first: Path, again: Path) -> tuple[list[str], int, int]:
     same = 0
     for phi in phis:
         da, db = decide(a.get(phi, {})), decide(b.get(phi, {}))
-        agree = all(d.decided and not d.contested for d in (da, db)) and da.winner == db.winner
+        agree = da.conclusive and db.conclusive and da.winner == db.winner
         same += agree
         verdict = "yes" if agree else "no"
         lines.append(f"| {phi} | {words(da)} | {margin(da)} | {words(db)} | {margin(db)} | {verdict} |")

@@ -294,6 +294,12 @@ class PhiDecision:
         return any(c.verdict is Verdict.LOSS for c in self.versus.values())
 
     @property
+    def conclusive(self) -> bool:
+        """A winner or a tie can be read from it: there is a best mean, every comparison has two seeds
+        or more, and no other kind is ahead of it."""
+        return self.best is not None and self.decided and not self.contested
+
+    @property
     def winner(self) -> str | None:
         won = self.decided and all(c.verdict is Verdict.WIN for c in self.versus.values())
         return self.best if won else None

@@ -98,6 +98,12 @@ class Budget(Record):
         return (self.value(macs, params, latency_ms) - self.limit) / self.limit
 
     @property
+    def text(self) -> str:
+        """For a person to read: :meth:`__str__`, but a latency to four significant digits, since a
+        ``latency:NAME`` target is a timing (``24.25ms``, not ``24.245770000000004ms``)."""
+        return f"{self.limit:.4g}ms" if self.metric is Metric.LATENCY else str(self)
+
+    @property
     def label(self) -> str:
         """How the user wrote it, machine-independent: ``300MFLOPs`` or ``latency:mnasnet_a1``."""
         return str(self) if self.of is None else f"latency:{self.of}"
@@ -181,7 +187,7 @@ def _check_one_per_metric(budgets: tuple[Budget, ...], items: Sequence[Any]) -> 
 
 def describe(budgets: Iterable[Budget]) -> str:
     """``"300MFLOPs and 5Mparams"``, ``"300MFLOPs, 5Mparams and 25ms"``, or ``"no budget"``."""
-    texts = [str(b) for b in budgets]
+    texts = [b.text for b in budgets]
     if not texts:
         return "no budget"
     if len(texts) == 1:

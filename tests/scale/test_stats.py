@@ -121,3 +121,7 @@ def test_a_decision_names_a_winner_only_when_every_interval_excludes_zero() -> N
     # failed seeds: the best mean over all seeds trails on the seeds both finished
     contested = decide({"compound": {0: 0.99, 1: 0.72, 2: 0.74}, "width": {1: 0.80, 2: 0.81}})
     assert contested.best == "compound" and contested.contested and contested.winner is None
+    # what a winner or a tie can be read from: none of the last three
+    assert [d.conclusive for d in (clear, tie, one, decide({"width": BASE}), contested)] == [
+        True, True, False, False, False,
+    ]  # fmt: skip

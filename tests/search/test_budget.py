@@ -265,6 +265,9 @@ def test_describe() -> None:
     assert describe(parse_budget("[25ms,5Mparams,300MMACs]")) == "25ms, 5Mparams and 300MFLOPs"
     assert describe([]) == "no budget"
     assert describe(iter(parse_budget("5Mparams"))) == "5Mparams"
+    (timed,) = parse_budget("latency:mobilenet_v3_large", lambda _: 24.245770000000004)
+    assert describe([timed]) == timed.text == "24.25ms"  # a timing, read to four digits
+    assert str(timed) == "24.245770000000004ms"  # while the canonical text still reads back exactly
 
 
 def test_needs_latency() -> None:
