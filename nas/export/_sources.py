@@ -71,9 +71,8 @@ def _specs(given: ArchSpec | Path | None, settings: ExportSettings) -> list[tupl
         return [(given.name, given)]
     if given is None:
         return []
-    # Here, not at the top: the search package (Optuna, its reports) takes seconds to import, and only a
-    # run directory needs it.
-    from nas.search import read_outputs
+    # Here, not at the top: nas.study loads Optuna (a second and more), and only a run directory needs it.
+    from nas.study import read_outputs
 
     saved = read_outputs(given)
     if saved.best is not None:

@@ -47,7 +47,7 @@ from nas.search._evaluate import (
 from nas.search._finalists import FinalistSettings, choose, retrain
 from nas.search._latency import measure_finalists, open_latency
 from nas.search._objective import Objective, Pareto, Reward
-from nas.search._outputs import SavedNetworks, pareto_front, ranked_trials, read_outputs, write_outputs
+from nas.search._outputs import pareto_front, ranked_trials, write_outputs
 from nas.search._preset import Preset, needs_table, resolve_budgets
 from nas.search._provenance import provenance
 from nas.search._study import (
@@ -66,11 +66,13 @@ from nas.study import (
     Finalist,
     Heartbeat,
     Metric,
+    SavedNetworks,  # the run directory's reader lives in nas.study; kept here for nas.search's users
     TrialRecord,
     describe,
     make_storage,
     measured_latencies,
     parse_budget,
+    read_outputs,
     trial_records,
 )
 from nas.sweep import SweepJob

@@ -1,22 +1,30 @@
-"""What a search leaves in its run directory: every trial, the best network(s) as spec files, a summary."""
+"""What a search leaves in its run directory: every trial, the best network(s) as spec files, a summary.
+
+The files' names, and the reading of the saved networks, are in ``nas.study`` (every command reads them).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.errors import UsageError
 from nas.search._evaluate import Evaluator
 from nas.search._study import Search
 from nas.stats import LEVEL
 from nas.study import (
+    BEST_ARCH,
+    FINALISTS_CSV,
+    PARETO_CSV,
+    PARETO_DIR,
+    SPEC_COLUMN,
+    SUMMARY_MD,
+    TRIALS_CSV,
     Distance,
     Finalist,
     Metric,
@@ -31,14 +39,6 @@ from nas.study import (
     verdicts,
     versus,
 )
-
-# The saved networks of a run directory, as write_outputs names them and read_outputs finds them.
-BEST_ARCH = "best_arch.yaml"
-PARETO_CSV = "pareto.csv"
-PARETO_DIR = "pareto"
-TRIALS_CSV = "trials.csv"
-FINALISTS_CSV = "finalists.csv"
-_SPEC_COLUMN = "spec"
 
 _COLUMNS = [
     "number",
@@ -86,43 +86,11 @@ def write_outputs(
             written.append(path)
     else:
         written += _write_pareto(ranked, run_dir)
-    summary = run_dir / "summary.md"
+    summary = run_dir / SUMMARY_MD
     summary.write_text(
         _summary(study, search, evaluator, ranked, records) + finalists_section(finalists or [])
     )
     return [*written, summary]
-
-
-@dataclass(frozen=True)
-class SavedNetworks:
-    """The spec files a search left in its run directory: ``best`` (one objective; None when no candidate
-    met the budget) or the Pareto front's, in the order of ``pareto.csv`` (several objectives)."""
-
-    run_dir: Path
-    best: Path | None
-    pareto: tuple[Path, ...]
-
-
-def read_outputs(run_dir: str | Path) -> SavedNetworks:
-    """The networks a search saved in ``run_dir``; a :class:`UsageError` when it is no search's run
-    directory or holds no network."""
-    run_dir = Path(run_dir)
-    best, front = run_dir / BEST_ARCH, run_dir / PARETO_CSV
-    if best.is_file():
-        return SavedNetworks(run_dir, best, ())
-    if front.is_file():
-        with front.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-        if not rows or _SPEC_COLUMN not in rows[0]:
-            raise UsageError(f"{front}: no network listed (expected a {_SPEC_COLUMN!r} column)")
-        specs = tuple(run_dir / row[_SPEC_COLUMN] for row in rows)
-        missing = [p for p in specs if not p.is_file()]
-        if missing:
-            raise UsageError(f"{front}: lists {missing[0]}, which is missing")
-        return SavedNetworks(run_dir, None, specs)
-    if (run_dir / TRIALS_CSV).is_file():
-        raise UsageError(f"{run_dir}: the search saved no network ({BEST_ARCH}): none met its budget")
-    raise UsageError(f"{run_dir}: not a search's run directory (no {BEST_ARCH} or {PARETO_CSV})")
 
 
 def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -209,7 +177,7 @@ def _write_pareto(front: list[TrialRecord], run_dir: Path) -> list[Path]:
     ]
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([*columns, _SPEC_COLUMN])
+        writer.writerow([*columns, SPEC_COLUMN])
         for r in front:
             spec_path = folder / f"trial_{r.number:04d}.yaml"
             spec_path.write_text(_spec_text(r))

@@ -7,7 +7,9 @@
 * one trial's record: :class:`TrialRecord` (read) and :func:`record` (write), the only code that knows the
   names of a trial's attributes;
 * the time a study's trials kept the machine busy (:func:`busy_seconds`);
-* the Pareto front of evaluated trials.
+* the Pareto front of evaluated trials;
+* a search's run directory: its files' names (:data:`BEST_ARCH`, :data:`TRIALS_CSV`, ...) and the networks
+  it saved (:func:`read_outputs`).
 
 It imports neither Lightning nor Hydra: the search writes studies, and the report, dashboard and
 scaling commands read them, all through this package (``nas.search`` is above it, never below).
@@ -27,6 +29,17 @@ from nas.study._budget import (
 from nas.study._distance import Distance, distance, nearest, nearest_baselines
 from nas.study._finalists import Dominance, Finalist, finalists_of, pair, verdicts, versus
 from nas.study._pareto import dominates, pareto_front
+from nas.study._run_dir import (
+    BEST_ARCH,
+    FINALISTS_CSV,
+    PARETO_CSV,
+    PARETO_DIR,
+    SPEC_COLUMN,
+    SUMMARY_MD,
+    TRIALS_CSV,
+    SavedNetworks,
+    read_outputs,
+)
 from nas.study._storage import (
     JOURNAL,
     Heartbeat,
@@ -63,16 +76,23 @@ from nas.study._trial import (
 )
 
 __all__ = [
+    "BEST_ARCH",
     "BUDGET",
     "EVALUATION",
     "FINALISTS",
+    "FINALISTS_CSV",
     "FORMS",
     "JOURNAL",
     "MEASURED",
+    "PARETO_CSV",
+    "PARETO_DIR",
     "PRESET",
     "SPACE_DIGEST",
     "SPACE_NAME",
     "SPACE_OVERRIDES",
+    "SPEC_COLUMN",
+    "SUMMARY_MD",
+    "TRIALS_CSV",
     "ZERO_COST_SCORES",
     "Attr",
     "Budget",
@@ -82,6 +102,7 @@ __all__ = [
     "Finalist",
     "Heartbeat",
     "Metric",
+    "SavedNetworks",
     "Status",
     "TrialRecord",
     "busy_seconds",
@@ -103,6 +124,7 @@ __all__ = [
     "pair",
     "pareto_front",
     "parse_budget",
+    "read_outputs",
     "record",
     "record_cost",
     "record_extra",
