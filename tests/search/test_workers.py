@@ -22,7 +22,7 @@ import torch
 from optuna.trial import FrozenTrial, TrialState
 
 from nas import build_model, load_spec
-from nas.search import Evaluator, Heartbeat, ProxyTask, make_storage, run
+from nas.search import Evaluator, Heartbeat, ProxyTask, ZeroCostEvaluator, make_storage, run
 from nas.study import journal_path, record, with_driver
 from tests.search.test_search import DATA, config
 
@@ -51,19 +51,26 @@ def start(run_dir: Path, *args: str) -> subprocess.Popen:
 
 
 def kill_mid_trial(
-    new_worker: Callable[[], subprocess.Popen], storage: str, name: str, after: int = 0
+    new_worker: Callable[[], subprocess.Popen],
+    storage: str,
+    name: str,
+    after: int = 0,
+    under_way: str = "feasible",
 ) -> int:
     """Start a worker and SIGKILL it while it evaluates a trial (after ``after`` trials are complete); the
-    trial's number. A zero-cost trial takes about a second: when it ended between being seen and the
+    trial's number. A trial is under way once its ``under_way`` record is true (``feasible``: past the
+    budget check). A zero-cost trial takes about a second: when it ended between being seen and the
     kill, the worker died idle, so another is started and killed the same way."""
     for _ in range(3):
-        number = _kill_during_a_trial(new_worker(), storage, name, after)
+        number = _kill_during_a_trial(new_worker(), storage, name, after, under_way)
         if _load(storage, name).trials[number].state is TrialState.RUNNING:
             return number
     raise AssertionError("three workers finished their trial before the kill landed")
 
 
-def _kill_during_a_trial(worker: subprocess.Popen, storage: str, name: str, after: int) -> int:
+def _kill_during_a_trial(
+    worker: subprocess.Popen, storage: str, name: str, after: int, under_way: str
+) -> int:
     me = f"{socket.gethostname()}:{worker.pid}"
     deadline, study = time.monotonic() + 300, None
     while time.monotonic() < deadline:
@@ -73,9 +80,9 @@ def _kill_during_a_trial(worker: subprocess.Popen, storage: str, name: str, afte
             running = [
                 t
                 for t in study.get_trials(states=(TrialState.RUNNING,))
-                if t.user_attrs.get("worker") == me and t.user_attrs.get("feasible") is True
+                if t.user_attrs.get("worker") == me and t.user_attrs.get(under_way) is True
             ]
-            if running:  # past the budget check: its evaluation is under way
+            if running:
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=30)
                 return running[0].number
@@ -144,8 +151,13 @@ def test_three_workers_on_postgresql_survive_one_killed_mid_trial(postgres_url: 
     name, n = "three-workers", 24
     args = (f"storage={postgres_url}", f"study_name={name}", f"n_trials={n}")
     workers = [start(tmp_path / f"worker{i}", *args) for i in (1, 2)]
+    # The victim stalls in its first trial begun after two are complete, so the kill lands mid-trial
+    # however slowly the machine runs; the live workers finish the study and re-run that trial.
+    stalling = f"evaluator._target_={__name__}.{StallingEvaluator.__name__}"
     try:
-        killed = kill_mid_trial(lambda: start(tmp_path / "worker0", *args), postgres_url, name, after=2)
+        killed = kill_mid_trial(
+            lambda: start(tmp_path / "worker0", *args, stalling), postgres_url, name, under_way=STALLED
+        )
         for worker in workers:
             assert worker.wait(timeout=600) == 0, (tmp_path / "worker1" / "worker.log").read_text()[-3000:]
     finally:
@@ -153,6 +165,8 @@ def test_three_workers_on_postgresql_survive_one_killed_mid_trial(postgres_url: 
             worker.kill()
     check_study(postgres_url, name, tmp_path / "worker1", n, killed)
     check_study(postgres_url, name, tmp_path / "worker2", n, killed)
+    study = optuna.load_study(study_name=name, storage=make_storage(postgres_url, create=False))
+    assert study.trials[killed].user_attrs[STALLED] is True  # killed in the trial it stalled in
 
 
 def test_a_search_killed_and_restarted_on_sqlite_loses_nothing(tmp_path: Path) -> None:
@@ -198,6 +212,24 @@ def test_the_summary_counts_a_surplus_trial_apart_from_the_failures(tmp_path: Pa
     rows = list(csv.DictReader((tmp_path / "trials.csv").open()))
     assert [r["state"] for r in rows] == ["COMPLETE", "COMPLETE", "FAIL"]
     assert rows[2]["error"].startswith("Surplus")
+
+
+STALL_AFTER = 2
+STALLED = "stalled"  # the record a stalled trial gets before it stalls
+
+
+class StallingEvaluator(ZeroCostEvaluator):
+    """The zero-cost score, except that a candidate begun once ``STALL_AFTER`` trials are complete never
+    ends: its worker is there to be killed mid-trial. Without the stall a one-second trial may end
+    between being seen and the kill, and by the time another worker has started the others may have
+    finished the study."""
+
+    def evaluate(self, spec, trial) -> float:
+        if len(trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < STALL_AFTER:
+            return super().evaluate(spec, trial)
+        trial.set_user_attr(STALLED, True)
+        time.sleep(600)  # the test kills this worker long before
+        raise AssertionError("the stalled worker was never killed")
 
 
 class HalfEvaluator(Evaluator):
