@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -50,44 +49,25 @@ def start(run_dir: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def kill_mid_trial(
-    new_worker: Callable[[], subprocess.Popen],
-    storage: str,
-    name: str,
-    after: int = 0,
-    under_way: str = "feasible",
-) -> int:
-    """Start a worker and SIGKILL it while it evaluates a trial (after ``after`` trials are complete); the
-    trial's number. A trial is under way once its ``under_way`` record is true (``feasible``: past the
-    budget check). A zero-cost trial takes about a second: when it ended between being seen and the
-    kill, the worker died idle, so another is started and killed the same way."""
-    for _ in range(3):
-        number = _kill_during_a_trial(new_worker(), storage, name, after, under_way)
-        if _load(storage, name).trials[number].state is TrialState.RUNNING:
-            return number
-    raise AssertionError("three workers finished their trial before the kill landed")
-
-
-def _kill_during_a_trial(
-    worker: subprocess.Popen, storage: str, name: str, after: int, under_way: str
-) -> int:
+def kill_mid_trial(worker: subprocess.Popen, storage: str, name: str) -> int:
+    """SIGKILL ``worker`` (one running :class:`StallingEvaluator`) while it evaluates a trial; the trial's
+    number. Its trial stalls until the kill, so the kill lands mid-trial however slow the machine."""
     me = f"{socket.gethostname()}:{worker.pid}"
     deadline, study = time.monotonic() + 300, None
     while time.monotonic() < deadline:
         assert worker.poll() is None, "the worker ended before it could be killed"
         study = study or _load(storage, name)  # one connection, kept: unfinished trials are read afresh
-        if study is not None and len(study.get_trials(states=(TrialState.COMPLETE,))) >= after:
-            running = [
-                t
-                for t in study.get_trials(states=(TrialState.RUNNING,))
-                if t.user_attrs.get("worker") == me and t.user_attrs.get(under_way) is True
-            ]
-            if running:
-                os.kill(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=30)
-                return running[0].number
+        stalled = [
+            t
+            for t in (study.get_trials(states=(TrialState.RUNNING,)) if study else [])
+            if t.user_attrs.get("worker") == me and t.user_attrs.get(STALLED) is True
+        ]
+        if stalled:
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+            return stalled[0].number
         time.sleep(0.05)
-    raise AssertionError("the worker never ran a trial to kill")
+    raise AssertionError("the worker never stalled in a trial to be killed")
 
 
 def _load(storage: str, name: str) -> optuna.Study | None:
@@ -151,13 +131,8 @@ def test_three_workers_on_postgresql_survive_one_killed_mid_trial(postgres_url: 
     name, n = "three-workers", 24
     args = (f"storage={postgres_url}", f"study_name={name}", f"n_trials={n}")
     workers = [start(tmp_path / f"worker{i}", *args) for i in (1, 2)]
-    # The victim stalls in its first trial begun after two are complete, so the kill lands mid-trial
-    # however slowly the machine runs; the live workers finish the study and re-run that trial.
-    stalling = f"evaluator._target_={__name__}.{StallingEvaluator.__name__}"
     try:
-        killed = kill_mid_trial(
-            lambda: start(tmp_path / "worker0", *args, stalling), postgres_url, name, under_way=STALLED
-        )
+        killed = kill_mid_trial(start(tmp_path / "worker0", *args, STALLING), postgres_url, name)
         for worker in workers:
             assert worker.wait(timeout=600) == 0, (tmp_path / "worker1" / "worker.log").read_text()[-3000:]
     finally:
@@ -165,13 +140,11 @@ def test_three_workers_on_postgresql_survive_one_killed_mid_trial(postgres_url: 
             worker.kill()
     check_study(postgres_url, name, tmp_path / "worker1", n, killed)
     check_study(postgres_url, name, tmp_path / "worker2", n, killed)
-    study = optuna.load_study(study_name=name, storage=make_storage(postgres_url, create=False))
-    assert study.trials[killed].user_attrs[STALLED] is True  # killed in the trial it stalled in
 
 
 def test_a_search_killed_and_restarted_on_sqlite_loses_nothing(tmp_path: Path) -> None:
     storage, name, n = f"sqlite:///{tmp_path / 'study.db'}", "mnas-300MFLOPs", 10
-    killed = kill_mid_trial(lambda: start(tmp_path, f"n_trials={n}"), storage, name, after=3)
+    killed = kill_mid_trial(start(tmp_path, f"n_trials={n}", STALLING), storage, name)
     restarted = start(tmp_path, f"n_trials={n}")
     assert restarted.wait(timeout=600) == 0, (tmp_path / "worker.log").read_text()[-3000:]
     check_study(storage, name, tmp_path, n, killed)
@@ -230,6 +203,9 @@ class StallingEvaluator(ZeroCostEvaluator):
         trial.set_user_attr(STALLED, True)
         time.sleep(600)  # the test kills this worker long before
         raise AssertionError("the stalled worker was never killed")
+
+
+STALLING = f"evaluator._target_={__name__}.{StallingEvaluator.__name__}"  # a worker's override
 
 
 class HalfEvaluator(Evaluator):
